@@ -1,0 +1,11 @@
+//! Speech recognition over whisper.cpp: model validation, full-file and streaming transcription.
+
+mod error;
+pub mod model;
+mod stream;
+mod transcriber;
+
+pub use error::AsrError;
+pub use model::{ModelInfo, inspect};
+pub use stream::{Stream, StreamEvent, StreamOptions};
+pub use transcriber::{CancelToken, Job, Segment, TranscribeOptions, Transcriber, default_threads};

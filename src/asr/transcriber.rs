@@ -1,0 +1,312 @@
+use std::ffi::{c_int, c_void};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+use serde::{Deserialize, Serialize};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use super::{AsrError, ModelInfo, inspect};
+use crate::audio::SAMPLE_RATE;
+use crate::audio::vad::{self, VadConfig};
+
+/// A piece of transcript with its time span in the audio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Start, in milliseconds from the beginning of the audio.
+    pub start_ms: u64,
+    /// End, in milliseconds from the beginning of the audio.
+    pub end_ms: u64,
+    /// The words, trimmed.
+    pub text: String,
+}
+
+/// Knobs of one transcription.
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    /// CPU threads for whisper.cpp.
+    pub threads: usize,
+    /// Spoken language as an ISO 639-1 code, or "auto"; `None` means English for `.en` models, else auto.
+    pub language: Option<String>,
+    /// Text that primes the decoder: names, jargon, spelling the user wants (custom vocabulary).
+    pub initial_prompt: Option<String>,
+    /// Segments whisper.cpp judges more likely silence than speech above this are dropped.
+    pub no_speech_threshold: f32,
+    /// Skip whisper.cpp altogether when voice-activity detection finds no speech.
+    pub vad_gate: bool,
+    /// Voice-activity tuning, for the gate and for streaming.
+    pub vad: VadConfig,
+    /// Shrink the encoder window to the audio's length when it is shorter than 30 s: several
+    /// times faster on short clips.
+    pub fit_window: bool,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        Self {
+            threads: default_threads(),
+            language: None,
+            initial_prompt: None,
+            no_speech_threshold: 0.6,
+            vad_gate: true,
+            vad: VadConfig::default(),
+            fit_window: false,
+        }
+    }
+}
+
+/// Threads to use by default: all cores but one (the UI and audio need it), at most 4.
+///
+/// whisper.cpp's workers spin while waiting, so oversubscribing a busy machine is much slower
+/// than using fewer threads.
+pub fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    cores.saturating_sub(1).clamp(1, 4)
+}
+
+/// A flag that stops a running transcription at the next whisper.cpp checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Ask the job to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    /// Whether cancellation was requested.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Cancellation and progress reporting for one job.
+#[derive(Clone, Default)]
+pub struct Job {
+    /// Checked by whisper.cpp between and inside its compute graphs.
+    pub cancel: CancelToken,
+    /// Called with 0-100 as the job advances (from the transcribing thread).
+    pub on_progress: Option<Arc<dyn Fn(u8) + Send + Sync>>,
+}
+
+/// A loaded Whisper model, shareable across threads; each transcription gets its own state.
+pub struct Transcriber {
+    ctx: WhisperContext,
+    info: ModelInfo,
+}
+
+static LOG_HOOKS: Once = Once::new();
+
+impl Transcriber {
+    /// Validate the model file, then load it into whisper.cpp.
+    pub fn load(path: &Path) -> Result<Self, AsrError> {
+        // Route whisper.cpp's chatter into `tracing` instead of the terminal.
+        LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
+        let info = inspect(path)?;
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx = WhisperContext::new_with_params(path, params)
+            .map_err(|_| AsrError::LoadFailed { path: path.to_path_buf() })?;
+        Ok(Self { ctx, info })
+    }
+
+    /// What the model file declares.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Transcribe 16 kHz mono audio into timed segments.
+    pub fn transcribe(&self, audio: &[f32], options: &TranscribeOptions) -> Result<Vec<Segment>, AsrError> {
+        self.transcribe_with(audio, options, &Job::default())
+    }
+
+    /// Transcribe with cancellation and progress.
+    pub fn transcribe_with(&self, audio: &[f32], options: &TranscribeOptions, job: &Job) -> Result<Vec<Segment>, AsrError> {
+        let language = self.language(options)?;
+        if options.vad_gate && vad::utterances(audio, &options.vad).is_empty() {
+            report(job, 100);
+            return Ok(Vec::new());
+        }
+        let mut state = self.new_state()?;
+        let segments = self.run(&mut state, audio, options, language, job)?;
+        report(job, 100);
+        Ok(segments)
+    }
+
+    /// A fresh whisper.cpp state (KV caches and compute buffers) for this model.
+    pub(crate) fn new_state(&self) -> Result<WhisperState, AsrError> {
+        Ok(self.ctx.create_state()?)
+    }
+
+    /// Resolve and check the language option against the model.
+    pub(crate) fn language(&self, options: &TranscribeOptions) -> Result<&'static str, AsrError> {
+        let requested = options.language.as_deref().map(str::to_ascii_lowercase);
+        let multilingual = self.info.is_multilingual();
+        match requested.as_deref() {
+            None if multilingual => Ok("auto"),
+            None | Some("en") => Ok("en"),
+            Some("auto") if multilingual => Ok("auto"),
+            Some(code) if !multilingual => Err(AsrError::Language {
+                language: code.into(),
+                reason: "this is an English-only model; use a multilingual one".into(),
+            }),
+            Some(code) => match whisper_rs::get_lang_id(code).and_then(whisper_rs::get_lang_str) {
+                Some(known) => Ok(known),
+                None => Err(AsrError::Language { language: code.into(), reason: "unknown language code".into() }),
+            },
+        }
+    }
+
+    /// One whisper.cpp pass over `audio` with `state`; times are relative to the start of `audio`.
+    pub(crate) fn run(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        options: &TranscribeOptions,
+        language: &'static str,
+        job: &Job,
+    ) -> Result<Vec<Segment>, AsrError> {
+        if job.cancel.is_cancelled() {
+            return Err(AsrError::Cancelled);
+        }
+        // whisper.cpp ignores inputs under one second; pad short utterances with silence.
+        let min_len = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 20;
+        let padded;
+        let audio = if audio.len() < min_len {
+            padded = [audio, &vec![0.0; min_len - audio.len()]].concat();
+            &padded[..]
+        } else {
+            audio
+        };
+
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(options.threads.max(1) as c_int);
+        params.set_language(Some(language));
+        params.set_translate(false);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_no_speech_thold(options.no_speech_threshold);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+        if options.fit_window {
+            params.set_audio_ctx(fitted_audio_ctx(audio.len(), self.info.n_audio_ctx));
+        }
+        let hooks = Hooks { cancel: &job.cancel, progress: job.on_progress.as_deref() };
+        let hooks_ptr = &hooks as *const Hooks as *mut c_void;
+        // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks,
+        // and the callbacks only read through the pointer.
+        unsafe {
+            params.set_abort_callback(Some(abort_trampoline));
+            params.set_abort_callback_user_data(hooks_ptr);
+            params.set_start_encoder_callback(Some(encoder_begin_trampoline));
+            params.set_start_encoder_callback_user_data(hooks_ptr);
+            params.set_progress_callback(Some(progress_trampoline));
+            params.set_progress_callback_user_data(hooks_ptr);
+        }
+        let result = state.full(params, audio);
+        if job.cancel.is_cancelled() {
+            return Err(AsrError::Cancelled);
+        }
+        result?;
+
+        let end_ms = (audio.len() as u64 * 1000) / SAMPLE_RATE as u64;
+        let mut segments = Vec::new();
+        for seg in state.as_iter() {
+            let text = seg.to_str_lossy().map(|t| t.trim().to_string()).unwrap_or_default();
+            if is_non_speech(&text) {
+                continue;
+            }
+            let start = (seg.start_timestamp().max(0) as u64 * 10).min(end_ms);
+            let end = (seg.end_timestamp().max(0) as u64 * 10).clamp(start, end_ms);
+            segments.push(Segment { start_ms: start, end_ms: end, text });
+        }
+        Ok(segments)
+    }
+}
+
+/// Encoder frames (20 ms each) covering `samples` plus a margin, rounded up to a multiple of 64.
+fn fitted_audio_ctx(samples: usize, full: i32) -> c_int {
+    let frames = (samples as u64 * 50 / SAMPLE_RATE as u64) as i32 + 64;
+    ((frames + 63) / 64 * 64).min(full)
+}
+
+/// Empty text and whisper's sound annotations such as "[BLANK_AUDIO]" or "(wind blowing)".
+fn is_non_speech(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty()
+        || (t.starts_with('[') && t.ends_with(']'))
+        || (t.starts_with('(') && t.ends_with(')'))
+        || (t.starts_with('*') && t.ends_with('*'))
+        || t.chars().all(|c| !c.is_alphanumeric())
+}
+
+fn report(job: &Job, percent: u8) {
+    if let Some(progress) = &job.on_progress {
+        progress(percent);
+    }
+}
+
+struct Hooks<'a> {
+    cancel: &'a CancelToken,
+    progress: Option<&'a (dyn Fn(u8) + Send + Sync)>,
+}
+
+unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
+    // SAFETY: user_data is the `Hooks` set in `run`, alive for the whole call.
+    let hooks = unsafe { &*(user_data as *const Hooks) };
+    hooks.cancel.is_cancelled()
+}
+
+unsafe extern "C" fn encoder_begin_trampoline(
+    _: *mut whisper_rs::WhisperSysContext,
+    _: *mut whisper_rs::WhisperSysState,
+    user_data: *mut c_void,
+) -> bool {
+    // SAFETY: as above.
+    let hooks = unsafe { &*(user_data as *const Hooks) };
+    !hooks.cancel.is_cancelled()
+}
+
+unsafe extern "C" fn progress_trampoline(
+    _: *mut whisper_rs::WhisperSysContext,
+    _: *mut whisper_rs::WhisperSysState,
+    progress: c_int,
+    user_data: *mut c_void,
+) {
+    // SAFETY: as above.
+    let hooks = unsafe { &*(user_data as *const Hooks) };
+    if let Some(f) = hooks.progress {
+        f(progress.clamp(0, 100) as u8);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_are_not_speech() {
+        for t in ["", "  ", "[BLANK_AUDIO]", "(wind blowing)", "*music*", "...", "♪"] {
+            assert!(is_non_speech(t), "{t:?}");
+        }
+        for t in ["Hello.", "ask not", "42"] {
+            assert!(!is_non_speech(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn fitted_window_covers_the_audio() {
+        assert_eq!(fitted_audio_ctx(16_000 * 30, 1500), 1500);
+        let ctx = fitted_audio_ctx(16_000 * 11, 1500);
+        assert!(ctx >= 550 + 64 && ctx % 64 == 0 && ctx < 1500, "{ctx}");
+    }
+}

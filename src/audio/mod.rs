@@ -1,0 +1,23 @@
+//! Audio in: file decoding, resampling to 16 kHz mono, voice-activity segmentation.
+
+mod decode;
+mod error;
+mod resample;
+pub mod vad;
+
+pub use decode::{decode_file, load_file, Decoded};
+pub use error::AudioError;
+pub use resample::resample_mono;
+
+/// The sample rate every model in Sotto consumes.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Milliseconds of audio in `samples` at [`SAMPLE_RATE`].
+pub fn samples_to_ms(samples: usize) -> u64 {
+    samples as u64 * 1000 / SAMPLE_RATE as u64
+}
+
+/// Number of samples at [`SAMPLE_RATE`] in `ms` milliseconds.
+pub fn ms_to_samples(ms: u64) -> usize {
+    (ms * SAMPLE_RATE as u64 / 1000) as usize
+}

@@ -1,0 +1,372 @@
+//! Voice-activity segmentation: splits a stream into utterances so pauses close segments
+//! and silence never reaches the recogniser.
+//!
+//! The detector is energy-based against an adaptive noise floor (minimum statistics over the
+//! last ~1.5 s), with hysteresis, pre-roll and post-roll. It is cheap enough to run on every
+//! mic callback on a phone; a neural VAD can replace [`FrameClassifier`] behind the same
+//! [`Segmenter`] later.
+
+use std::collections::VecDeque;
+
+use super::{SAMPLE_RATE, ms_to_samples};
+
+/// Analysis frame: 20 ms at 16 kHz.
+pub const FRAME: usize = (SAMPLE_RATE / 50) as usize;
+const FRAME_MS: u32 = 20;
+
+/// Tuning of the voice-activity segmenter.
+#[derive(Debug, Clone)]
+pub struct VadConfig {
+    /// Frames quieter than this (dBFS) are never speech.
+    pub min_level_db: f32,
+    /// How far above the tracked noise floor (dB) a frame must rise to start speech.
+    pub margin_db: f32,
+    /// Continuous silence (ms) that closes an utterance.
+    pub min_silence_ms: u32,
+    /// Bursts with less speech than this (ms) are dropped as clicks and bumps.
+    pub min_speech_ms: u32,
+    /// Audio kept before the detected onset (ms) so soft first consonants survive.
+    pub pre_roll_ms: u32,
+    /// Audio kept after the last speech frame (ms).
+    pub post_roll_ms: u32,
+    /// Utterances are cut at the quietest point before this length (ms): whisper's window is 30 s.
+    pub max_utterance_ms: u32,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            min_level_db: -48.0,
+            margin_db: 10.0,
+            min_silence_ms: 600,
+            min_speech_ms: 200,
+            pre_roll_ms: 300,
+            post_roll_ms: 300,
+            max_utterance_ms: 25_000,
+        }
+    }
+}
+
+/// One stretch of speech, with the pre- and post-roll around it.
+#[derive(Debug, Clone)]
+pub struct Utterance {
+    /// Index of the first sample in the whole stream.
+    pub start_sample: u64,
+    /// 16 kHz mono samples.
+    pub samples: Vec<f32>,
+}
+
+impl Utterance {
+    /// Start time in the stream (ms).
+    pub fn start_ms(&self) -> u64 {
+        self.start_sample * 1000 / SAMPLE_RATE as u64
+    }
+    /// End time in the stream (ms).
+    pub fn end_ms(&self) -> u64 {
+        (self.start_sample + self.samples.len() as u64) * 1000 / SAMPLE_RATE as u64
+    }
+}
+
+/// Per-frame speech/non-speech decisions against an adaptive noise floor.
+#[derive(Debug, Clone)]
+pub struct FrameClassifier {
+    config: VadConfig,
+    history: VecDeque<f32>,
+}
+
+/// Frames of energy history the noise floor is the minimum of (~1.5 s).
+const FLOOR_WINDOW: usize = 75;
+
+impl FrameClassifier {
+    /// A classifier that starts by assuming a quiet room (floor at `min_level_db`).
+    pub fn new(config: VadConfig) -> Self {
+        // Pre-filling with the quiet-room level lets speech at the very start of a stream count.
+        let history = std::iter::repeat_n(config.min_level_db, FLOOR_WINDOW).collect();
+        Self { config, history }
+    }
+
+    /// Classify one frame; `in_speech` lowers the bar (hysteresis) while an utterance is open.
+    pub fn is_speech(&mut self, frame: &[f32], in_speech: bool) -> bool {
+        let level = level_db(frame);
+        let floor = self.history.iter().copied().fold(f32::INFINITY, f32::min);
+        if self.history.len() == FLOOR_WINDOW {
+            self.history.pop_front();
+        }
+        self.history.push_back(level);
+        let margin = if in_speech { self.config.margin_db * 0.5 } else { self.config.margin_db };
+        level > self.config.min_level_db && level > floor + margin
+    }
+}
+
+/// RMS level of a frame in dBFS.
+pub fn level_db(frame: &[f32]) -> f32 {
+    if frame.is_empty() {
+        return -120.0;
+    }
+    let power = frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32;
+    10.0 * (power + 1e-12).log10()
+}
+
+/// Streaming segmenter: feed 16 kHz samples in any chunk size, collect closed utterances.
+#[derive(Debug)]
+pub struct Segmenter {
+    config: VadConfig,
+    classifier: FrameClassifier,
+    /// Samples not yet forming a whole frame.
+    pending: Vec<f32>,
+    /// Total samples consumed into frames.
+    position: u64,
+    /// Recent silence kept as pre-roll.
+    pre_roll: VecDeque<f32>,
+    /// Consecutive speech frames while idle (onset needs a few).
+    onset_run: usize,
+    open: Option<Open>,
+}
+
+#[derive(Debug)]
+struct Open {
+    start_sample: u64,
+    samples: Vec<f32>,
+    /// Length of `samples` up to the end of the last speech frame.
+    speech_end: usize,
+    speech_frames: usize,
+    silence_run: usize,
+    /// Per-frame levels, to cut long utterances at their quietest point.
+    levels: Vec<f32>,
+}
+
+const ONSET_FRAMES: usize = 3;
+
+impl Segmenter {
+    /// A segmenter with the given tuning.
+    pub fn new(config: VadConfig) -> Self {
+        Self {
+            classifier: FrameClassifier::new(config.clone()),
+            config,
+            pending: Vec::with_capacity(FRAME),
+            position: 0,
+            pre_roll: VecDeque::new(),
+            onset_run: 0,
+            open: None,
+        }
+    }
+
+    /// Consume samples; returns every utterance that closed within them.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<Utterance> {
+        let mut closed = Vec::new();
+        let mut rest = samples;
+        if !self.pending.is_empty() {
+            let take = (FRAME - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == FRAME {
+                let frame = std::mem::take(&mut self.pending);
+                self.frame(&frame, &mut closed);
+                self.pending = frame;
+                self.pending.clear();
+            }
+        }
+        let mut chunks = rest.chunks_exact(FRAME);
+        for frame in &mut chunks {
+            self.frame(frame, &mut closed);
+        }
+        self.pending.extend_from_slice(chunks.remainder());
+        closed
+    }
+
+    /// End of stream: close the open utterance, if any.
+    pub fn finish(&mut self) -> Option<Utterance> {
+        let pending = std::mem::take(&mut self.pending);
+        if let Some(open) = self.open.as_mut() {
+            open.samples.extend_from_slice(&pending);
+        }
+        let open = self.open.take()?;
+        self.close(open)
+    }
+
+    /// The utterance being spoken right now (for partial results), if speech is ongoing.
+    pub fn current(&self) -> Option<(u64, &[f32])> {
+        self.open.as_ref().map(|o| (o.start_sample, &o.samples[..]))
+    }
+
+    /// Whether speech is ongoing.
+    pub fn in_speech(&self) -> bool {
+        self.open.is_some()
+    }
+
+    fn frame(&mut self, frame: &[f32], closed: &mut Vec<Utterance>) {
+        let in_speech = self.open.is_some();
+        let speech = self.classifier.is_speech(frame, in_speech);
+        self.position += frame.len() as u64;
+        match self.open.as_mut() {
+            None => {
+                self.pre_roll.extend(frame.iter().copied());
+                let keep = ms_to_samples(self.config.pre_roll_ms as u64).max(FRAME * ONSET_FRAMES);
+                while self.pre_roll.len() > keep {
+                    self.pre_roll.pop_front();
+                }
+                self.onset_run = if speech { self.onset_run + 1 } else { 0 };
+                if self.onset_run >= ONSET_FRAMES {
+                    let samples: Vec<f32> = self.pre_roll.drain(..).collect();
+                    let start_sample = self.position - samples.len() as u64;
+                    let speech_end = samples.len();
+                    let levels = samples.chunks(FRAME).map(level_db).collect();
+                    self.open = Some(Open {
+                        start_sample,
+                        samples,
+                        speech_end,
+                        speech_frames: ONSET_FRAMES,
+                        silence_run: 0,
+                        levels,
+                    });
+                    self.onset_run = 0;
+                }
+            }
+            Some(open) => {
+                open.samples.extend_from_slice(frame);
+                open.levels.push(level_db(frame));
+                if speech {
+                    open.speech_frames += 1;
+                    open.silence_run = 0;
+                    open.speech_end = open.samples.len();
+                } else {
+                    open.silence_run += 1;
+                }
+                if open.silence_run as u32 * FRAME_MS >= self.config.min_silence_ms {
+                    let open = self.open.take().expect("open utterance");
+                    if let Some(u) = self.close(open) {
+                        closed.push(u);
+                    }
+                } else if open.samples.len() >= ms_to_samples(self.config.max_utterance_ms as u64) {
+                    let open = self.open.take().expect("open utterance");
+                    self.split_long(open, closed);
+                }
+            }
+        }
+    }
+
+    /// Trim to speech plus post-roll; the cut-off silence becomes pre-roll for the next onset.
+    fn close(&mut self, mut open: Open) -> Option<Utterance> {
+        let end = (open.speech_end + ms_to_samples(self.config.post_roll_ms as u64)).min(open.samples.len());
+        self.pre_roll = open.samples.drain(end..).collect();
+        let keep = ms_to_samples(self.config.pre_roll_ms as u64);
+        while self.pre_roll.len() > keep {
+            self.pre_roll.pop_front();
+        }
+        if open.speech_frames as u32 * FRAME_MS < self.config.min_speech_ms {
+            return None;
+        }
+        Some(Utterance { start_sample: open.start_sample, samples: open.samples })
+    }
+
+    /// Cut an over-long utterance at its quietest frame in the last third; the rest stays open.
+    fn split_long(&mut self, open: Open, closed: &mut Vec<Utterance>) {
+        let frames = open.levels.len();
+        let from = frames * 2 / 3;
+        let cut_frame = (from..frames)
+            .min_by(|&a, &b| open.levels[a].total_cmp(&open.levels[b]))
+            .unwrap_or(frames)
+            .max(1);
+        let cut = (cut_frame * FRAME).min(open.samples.len());
+        let mut samples = open.samples;
+        let tail = samples.split_off(cut);
+        let tail_levels = open.levels[cut_frame.min(frames)..].to_vec();
+        closed.push(Utterance { start_sample: open.start_sample, samples });
+        self.open = Some(Open {
+            start_sample: open.start_sample + cut as u64,
+            speech_end: tail.len(),
+            speech_frames: tail_levels.len(),
+            silence_run: 0,
+            samples: tail,
+            levels: tail_levels,
+        });
+    }
+}
+
+/// All utterances in a whole recording.
+pub fn utterances(samples: &[f32], config: &VadConfig) -> Vec<Utterance> {
+    let mut segmenter = Segmenter::new(config.clone());
+    let mut out = segmenter.push(samples);
+    out.extend(segmenter.finish());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic "voice": a 200 Hz buzz with syllable-rate amplitude modulation.
+    fn voiced(ms: u64) -> Vec<f32> {
+        (0..ms_to_samples(ms))
+            .map(|i| {
+                let t = i as f32 / SAMPLE_RATE as f32;
+                let syllables = 0.6 + 0.4 * (2.0 * std::f32::consts::PI * 4.0 * t).sin();
+                0.2 * syllables * (2.0 * std::f32::consts::PI * 200.0 * t).sin()
+            })
+            .collect()
+    }
+
+    fn noise(ms: u64, rms: f32, seed: u64) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..ms_to_samples(ms))
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                // Uniform in [-1, 1) has RMS 1/sqrt(3).
+                ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0) * rms * 3f32.sqrt()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pauses_split_utterances_at_the_right_times() {
+        let mut audio = noise(1000, 0.001, 1);
+        audio.extend(voiced(2000));
+        audio.extend(noise(3000, 0.001, 2));
+        audio.extend(voiced(1500));
+        audio.extend(noise(1000, 0.001, 3));
+        let found = utterances(&audio, &VadConfig::default());
+        assert_eq!(found.len(), 2, "{:?}", found.iter().map(|u| (u.start_ms(), u.end_ms())).collect::<Vec<_>>());
+        // Speech at 1000-3000 and 6000-7500 ms; pre/post-roll is 300 ms.
+        assert!((650..=1000).contains(&found[0].start_ms()), "{}", found[0].start_ms());
+        assert!((3000..=3400).contains(&found[0].end_ms()), "{}", found[0].end_ms());
+        assert!((5650..=6000).contains(&found[1].start_ms()), "{}", found[1].start_ms());
+        assert!((7500..=7900).contains(&found[1].end_ms()), "{}", found[1].end_ms());
+    }
+
+    #[test]
+    fn silence_and_low_noise_have_no_speech() {
+        assert!(utterances(&vec![0.0; ms_to_samples(8000)], &VadConfig::default()).is_empty());
+        assert!(utterances(&noise(8000, 0.003, 7), &VadConfig::default()).is_empty());
+        // Louder steady noise (a fan): the floor adapts; at most a short false start is allowed.
+        let fan = utterances(&noise(8000, 0.02, 9), &VadConfig::default());
+        assert!(fan.iter().all(|u| u.start_ms() < 2000), "{:?}", fan.iter().map(|u| u.start_ms()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn chunk_size_does_not_change_the_result() {
+        let mut audio = voiced(1200);
+        audio.extend(noise(2000, 0.001, 4));
+        audio.extend(voiced(800));
+        let whole = utterances(&audio, &VadConfig::default());
+        let mut seg = Segmenter::new(VadConfig::default());
+        let mut chunked = Vec::new();
+        for chunk in audio.chunks(1234) {
+            chunked.extend(seg.push(chunk));
+        }
+        chunked.extend(seg.finish());
+        let spans = |v: &[Utterance]| v.iter().map(|u| (u.start_sample, u.samples.len())).collect::<Vec<_>>();
+        assert_eq!(spans(&whole), spans(&chunked));
+        assert_eq!(whole.len(), 2);
+        assert_eq!(whole[0].start_sample, 0, "speech at the very start of a stream is kept");
+    }
+
+    #[test]
+    fn long_speech_is_cut_below_the_limit() {
+        let config = VadConfig { max_utterance_ms: 5000, ..VadConfig::default() };
+        let found = utterances(&voiced(12_000), &config);
+        assert!(found.len() >= 3);
+        assert!(found.iter().all(|u| u.samples.len() <= ms_to_samples(5000)));
+        let total: usize = found.iter().map(|u| u.samples.len()).sum();
+        assert_eq!(total, ms_to_samples(12_000), "no audio lost at the cuts");
+    }
+}

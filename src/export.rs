@@ -1,0 +1,82 @@
+//! Transcript output formats: plain text, SubRip, WebVTT and JSON.
+
+use std::fmt::Write;
+
+use crate::asr::Segment;
+
+/// A transcript output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain text, one segment per line.
+    Txt,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// `[{"start_ms":…, "end_ms":…, "text":…}]`.
+    Json,
+}
+
+/// Render segments in `format`; the result ends with a newline unless it is empty text.
+pub fn render(segments: &[Segment], format: Format) -> String {
+    let mut out = String::new();
+    match format {
+        Format::Txt => {
+            for s in segments {
+                let _ = writeln!(out, "{}", s.text);
+            }
+        }
+        Format::Srt => {
+            for (i, s) in segments.iter().enumerate() {
+                let _ = writeln!(out, "{}\n{} --> {}\n{}\n", i + 1, timestamp(s.start_ms, ','), timestamp(s.end_ms, ','), s.text);
+            }
+        }
+        Format::Vtt => {
+            out.push_str("WEBVTT\n\n");
+            for s in segments {
+                let _ = writeln!(out, "{} --> {}\n{}\n", timestamp(s.start_ms, '.'), timestamp(s.end_ms, '.'), s.text);
+            }
+        }
+        Format::Json => {
+            out = serde_json::to_string(segments).expect("segments serialise");
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `HH:MM:SS,mmm` (SubRip) or `HH:MM:SS.mmm` (WebVTT).
+fn timestamp(ms: u64, separator: char) -> String {
+    format!("{:02}:{:02}:{:02}{separator}{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs() -> Vec<Segment> {
+        vec![
+            Segment { start_ms: 0, end_ms: 1500, text: "Hello there.".into() },
+            Segment { start_ms: 3_723_004, end_ms: 3_725_000, text: "Later.".into() },
+        ]
+    }
+
+    #[test]
+    fn subtitles() {
+        assert_eq!(
+            render(&segs(), Format::Srt),
+            "1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n01:02:03,004 --> 01:02:05,000\nLater.\n\n"
+        );
+        assert!(render(&segs(), Format::Vtt).starts_with("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello there.\n"));
+    }
+
+    #[test]
+    fn json_and_text() {
+        assert_eq!(
+            render(&segs()[..1], Format::Json),
+            "[{\"start_ms\":0,\"end_ms\":1500,\"text\":\"Hello there.\"}]\n"
+        );
+        assert_eq!(render(&segs(), Format::Txt), "Hello there.\nLater.\n");
+        assert_eq!(render(&[], Format::Json), "[]\n");
+    }
+}

@@ -1,0 +1,10 @@
+//! Sotto's core: private, on-device speech recognition, voice notes and commands.
+//!
+//! Everything here runs locally; the desktop/mobile app, the CLI and the native bindings are
+//! thin shells over this crate.
+
+pub mod asr;
+pub mod audio;
+pub mod export;
+pub mod paths;
+pub mod text;

@@ -1,0 +1,222 @@
+//! `sotto`: the command-line shell over Sotto's core.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sotto::asr::{Job, Segment, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use sotto::export::{Format, render};
+use sotto::{audio, paths, text};
+
+/// Sotto: private, on-device speech recognition. Nothing you say leaves this machine.
+#[derive(Parser)]
+#[command(name = "sotto", version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    /// Log more (-v: info, -vv: debug, including whisper.cpp's own messages).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  sotto transcribe meeting.m4a                   print the transcript
+  sotto transcribe talk.mp3 --format srt > talk.srt
+  sotto transcribe a.wav b.flac --format json    JSON per file
+  sotto transcribe memo.ogg --stream             segment at pauses, print each as it is done
+
+Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/models
+(run `make fixtures` in the source tree to create the default tiny.en model).";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transcribe audio files (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A) to text or subtitles.
+    Transcribe(TranscribeArgs),
+    /// Word error rate of a hypothesis against a reference transcript (for benchmarks).
+    #[command(hide = true)]
+    Wer {
+        /// The reference text.
+        reference: String,
+        /// The text to score.
+        hypothesis: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct TranscribeArgs {
+    /// Audio files; each is decoded, resampled to 16 kHz mono and transcribed in turn.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// whisper.cpp ggml model file [default: ggml-tiny.en.bin from the model dirs].
+    #[arg(short, long, env = "SOTTO_MODEL", value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// Output format. With several files, txt/srt/vtt print a "==> FILE <==" header per file and
+    /// json prints [{"file":…, "segments":[…]}].
+    #[arg(short, long, value_enum, default_value_t = Format::Txt)]
+    format: Format,
+    /// CPU threads for the recogniser [default: cores - 1, at most 4].
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
+    /// Spoken language (ISO 639-1 code such as en, de, pt) or "auto"; English-only models accept only en.
+    #[arg(short, long, value_name = "xx")]
+    language: Option<String>,
+    /// Words to prime the recogniser with: names, jargon, preferred spellings.
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+    /// Split at pauses (voice-activity detection) and transcribe each utterance; silence is skipped.
+    #[arg(long)]
+    stream: bool,
+    /// Shrink whisper's 30 s window to the audio's length: much faster on short clips.
+    #[arg(long)]
+    fast: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Transcribe(args) => transcribe(args),
+        Command::Wer { reference, hypothesis } => {
+            println!("{:.4}", text::wer::wer(&reference, &hypothesis));
+            Ok(true)
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("sotto: error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line: scripts and users get the whole reason at once.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,whisper_rs=off",
+        1 => "info,whisper_rs=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOTTO_LOG").unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// Returns Ok(false) when some file failed (each failure already reported).
+fn transcribe(args: TranscribeArgs) -> Result<bool> {
+    let model = match args.model {
+        Some(path) => path,
+        None => paths::default_model().map_err(|searched| {
+            let list = searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            anyhow!("no model given and the default model is missing (looked for {list}); run `make fixtures` or pass --model")
+        })?,
+    };
+    let transcriber = Transcriber::load(&model)?;
+    let options = TranscribeOptions {
+        threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
+        language: args.language,
+        initial_prompt: args.prompt,
+        fit_window: args.fast,
+        ..TranscribeOptions::default()
+    };
+    let many = args.files.len() > 1;
+    let mut ok = true;
+    let mut json_items = Vec::new();
+    let stdout = std::io::stdout();
+    for (i, file) in args.files.iter().enumerate() {
+        let stream_txt = args.stream && args.format == Format::Txt;
+        if many && args.format != Format::Json {
+            let mut out = stdout.lock();
+            writeln!(out, "{}==> {} <==", if i > 0 { "\n" } else { "" }, file.display())?;
+        }
+        match transcribe_file(&transcriber, file, &options, args.stream, stream_txt) {
+            Ok(segments) if args.format == Format::Json && many => {
+                json_items.push(serde_json::json!({ "file": file, "segments": segments }));
+            }
+            Ok(segments) if !stream_txt => {
+                stdout.lock().write_all(render(&segments, args.format).as_bytes())?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("sotto: error: {}", one_line(&e));
+                ok = false;
+            }
+        }
+    }
+    if many && args.format == Format::Json {
+        println!("{}", serde_json::Value::Array(json_items));
+    }
+    Ok(ok)
+}
+
+fn transcribe_file(
+    transcriber: &Transcriber,
+    file: &Path,
+    options: &TranscribeOptions,
+    stream: bool,
+    print_as_you_go: bool,
+) -> Result<Vec<Segment>> {
+    let samples = audio::load_file(file)?;
+    let bar = progress_bar(file);
+    let job = Job {
+        on_progress: bar.clone().map(|b| Arc::new(move |p: u8| b.set_position(p as u64)) as Arc<dyn Fn(u8) + Send + Sync>),
+        ..Job::default()
+    };
+    let segments = if stream {
+        let mut s = transcriber
+            .stream(options.clone(), StreamOptions { partial_every_ms: None }, Job::default())
+            .context("cannot start a stream")?;
+        let mut finals = Vec::new();
+        let total = samples.len().max(1);
+        let emit = |events: Vec<StreamEvent>, finals: &mut Vec<Segment>| -> Result<()> {
+            for event in events {
+                if let StreamEvent::Final(seg) = event {
+                    if print_as_you_go {
+                        let mut out = std::io::stdout().lock();
+                        writeln!(out, "{}", seg.text)?;
+                        out.flush()?;
+                    }
+                    finals.push(seg);
+                }
+            }
+            Ok(())
+        };
+        // 100 ms chunks, as a microphone would deliver them.
+        for (i, chunk) in samples.chunks(audio::ms_to_samples(100)).enumerate() {
+            emit(s.push(chunk)?, &mut finals)?;
+            if let Some(b) = &bar {
+                b.set_position(((i + 1) * chunk.len() * 100 / total).min(100) as u64);
+            }
+        }
+        emit(s.finish()?, &mut finals)?;
+        finals
+    } else {
+        transcriber.transcribe_with(&samples, options, &job)?
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(segments)
+}
+
+/// A progress bar on stderr, only when a person is watching it.
+fn progress_bar(file: &Path) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(100);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos:>3}% {elapsed}").expect("valid template").progress_chars("=> "),
+    );
+    bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    Some(bar)
+}

@@ -1,0 +1,3 @@
+//! Text: normalisation and word error rate for judging transcripts.
+
+pub mod wer;
