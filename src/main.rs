@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
@@ -74,6 +75,9 @@ struct TranscribeArgs {
     /// Shrink whisper's 30 s window to the audio's length: much faster on short clips.
     #[arg(long)]
     fast: bool,
+    /// Print one JSON line of timings per file to stderr (load, decode and transcribe ms).
+    #[arg(long)]
+    timings: bool,
 }
 
 fn main() -> ExitCode {
@@ -120,7 +124,9 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             anyhow!("no model given and the default model is missing (looked for {list}); run `make fixtures` or pass --model")
         })?,
     };
+    let load_start = Instant::now();
     let transcriber = Transcriber::load(&model)?;
+    let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
     let options = TranscribeOptions {
         threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
         language: args.language,
@@ -138,7 +144,8 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             let mut out = stdout.lock();
             writeln!(out, "{}==> {} <==", if i > 0 { "\n" } else { "" }, file.display())?;
         }
-        match transcribe_file(&transcriber, file, &options, args.stream, stream_txt) {
+        let timings = args.timings.then_some(load_ms);
+        match transcribe_file(&transcriber, file, &options, args.stream, stream_txt, timings) {
             Ok(segments) if args.format == Format::Json && many => {
                 json_items.push(serde_json::json!({ "file": file, "segments": segments }));
             }
@@ -164,8 +171,12 @@ fn transcribe_file(
     options: &TranscribeOptions,
     stream: bool,
     print_as_you_go: bool,
+    timings: Option<f64>,
 ) -> Result<Vec<Segment>> {
+    let decode_start = Instant::now();
     let samples = audio::load_file(file)?;
+    let decode_ms = decode_start.elapsed().as_secs_f64() * 1000.0;
+    let transcribe_start = Instant::now();
     let bar = progress_bar(file);
     let job = Job {
         on_progress: bar.clone().map(|b| Arc::new(move |p: u8| b.set_position(p as u64)) as Arc<dyn Fn(u8) + Send + Sync>),
@@ -204,6 +215,17 @@ fn transcribe_file(
     };
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(load_ms) = timings {
+        let line = serde_json::json!({
+            "file": file,
+            "audio_ms": audio::samples_to_ms(samples.len()),
+            "load_ms": load_ms,
+            "decode_ms": decode_ms,
+            "transcribe_ms": transcribe_start.elapsed().as_secs_f64() * 1000.0,
+            "mode": if stream { "stream" } else { "full" },
+        });
+        eprintln!("{line}");
     }
     Ok(segments)
 }

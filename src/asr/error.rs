@@ -4,7 +4,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
     /// The model file could not be opened or read.
-    #[error("model {path}: {source}")]
+    #[error("model {path}: cannot read")]
     ModelIo {
         path: PathBuf,
         #[source]

@@ -4,6 +4,9 @@ use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
 use crate::audio::vad::{Segmenter, Utterance};
 use crate::audio::{ms_to_samples, samples_to_ms};
 
+/// Characters of previous text carried as context (about two sentences).
+const CONTEXT_CHARS: usize = 200;
+
 /// Streaming behaviour on top of [`TranscribeOptions`].
 #[derive(Debug, Clone)]
 pub struct StreamOptions {
@@ -41,6 +44,8 @@ pub struct Stream<'t> {
     segmenter: Segmenter,
     /// Samples in the open utterance when its last partial was made.
     partial_at: usize,
+    /// Recent final text, given to whisper as context for the next utterance.
+    context: String,
 }
 
 impl Transcriber {
@@ -56,6 +61,7 @@ impl Transcriber {
             language,
             job,
             partial_at: 0,
+            context: String::new(),
         })
     }
 }
@@ -92,12 +98,36 @@ impl Stream<'_> {
     }
 
     fn finalize(&mut self, utterance: &Utterance) -> Result<Vec<StreamEvent>, AsrError> {
-        Ok(self.transcribe_joined(utterance.start_sample, &utterance.samples)?.map(StreamEvent::Final).into_iter().collect())
+        let segment = self.transcribe_joined(utterance.start_sample, &utterance.samples)?;
+        if let Some(seg) = &segment {
+            self.remember(&seg.text);
+        }
+        Ok(segment.map(StreamEvent::Final).into_iter().collect())
+    }
+
+    /// Keep the last few sentences: whisper conditions on previous text inside a 30 s window,
+    /// and utterances cut at pauses would otherwise each start cold.
+    fn remember(&mut self, text: &str) {
+        self.context.push(' ');
+        self.context.push_str(text);
+        let excess = self.context.len().saturating_sub(CONTEXT_CHARS);
+        if excess > 0 {
+            let cut = self.context.char_indices().map(|(i, _)| i).find(|&i| i >= excess).unwrap_or(0);
+            self.context.drain(..cut);
+        }
     }
 
     /// One segment for the whole utterance: dictation wants a pause to mean one piece of text.
     fn transcribe_joined(&mut self, start_sample: u64, audio: &[f32]) -> Result<Option<Segment>, AsrError> {
-        let pieces = self.transcriber.run(&mut self.state, audio, &self.options, self.language, &self.job)?;
+        let mut options = self.options.clone();
+        let context = self.context.trim();
+        if !context.is_empty() {
+            options.initial_prompt = Some(match &self.options.initial_prompt {
+                Some(user) => format!("{user} {context}"),
+                None => context.to_string(),
+            });
+        }
+        let pieces = self.transcriber.run(&mut self.state, audio, &options, self.language, &self.job)?;
         let text = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
         if text.is_empty() {
             return Ok(None);

@@ -72,9 +72,7 @@ fn decode_wav(file: File, path: &Path) -> Result<Option<Decoded>, AudioError> {
     let reader = match hound::WavReader::new(BufReader::new(file)) {
         Ok(reader) => reader,
         Err(hound::Error::Unsupported) => return Ok(None),
-        Err(hound::Error::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
-            return Err(corrupt("the WAV header is cut short".into()));
-        }
+        Err(e) if is_short_read(&e) => return Err(corrupt("the WAV header is cut short".into())),
         Err(e) => return Err(corrupt(e.to_string())),
     };
     let spec = reader.spec();
@@ -93,13 +91,22 @@ fn decode_wav(file: File, path: &Path) -> Result<Option<Decoded>, AudioError> {
             reader.into_samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect()
         }
     };
-    let interleaved = interleaved.map_err(|e| match e {
-        hound::Error::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
+    let interleaved = interleaved.map_err(|e| {
+        if is_short_read(&e) {
             corrupt(format!("the data chunk declares {declared} samples but the file ends before them"))
+        } else {
+            corrupt(e.to_string())
         }
-        e => corrupt(e.to_string()),
     })?;
     Ok(Some(Decoded { samples: downmix(&interleaved, channels), sample_rate: spec.sample_rate, channels: spec.channels }))
+}
+
+/// hound reports running out of bytes as an EOF or as a plain I/O error with this message.
+fn is_short_read(e: &hound::Error) -> bool {
+    match e {
+        hound::Error::IoError(io) => io.kind() == ErrorKind::UnexpectedEof || io.to_string().contains("enough bytes"),
+        _ => false,
+    }
 }
 
 fn decode_with_symphonia(file: File, path: &Path) -> Result<Decoded, AudioError> {

@@ -24,10 +24,20 @@ pub fn normalize(text: &str) -> Vec<String> {
         }
         match cleaned.parse::<u64>() {
             Ok(n) if cleaned.len() <= 12 => words.extend(number_words(n)),
-            _ => words.push(cleaned),
+            _ => words.push(expand_abbreviation(&cleaned).unwrap_or(&cleaned).to_string()),
         }
     }
     words
+}
+
+/// Titles that recognisers write abbreviated and references spell out.
+fn expand_abbreviation(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "mr" => "mister",
+        "mrs" => "missus",
+        "dr" => "doctor",
+        _ => return None,
+    })
 }
 
 /// Edit distance in words between two word lists.
@@ -117,6 +127,7 @@ mod tests {
         assert_eq!(normalize("Ill-disposed, 10 men!"), ["ill", "disposed", "ten", "men"]);
         assert_eq!(normalize("It's 1,250 — OK?"), ["its", "one", "thousand", "two", "hundred", "fifty", "ok"]);
         assert_eq!(normalize("Café 21"), ["café", "twenty", "one"]);
+        assert_eq!(normalize("Mr. Dashwood"), ["mister", "dashwood"]);
     }
 
     #[test]

@@ -1,0 +1,202 @@
+//! The recogniser with the real Whisper tiny.en model on real speech.
+
+mod common;
+
+use common::*;
+use sotto::asr::{AsrError, CancelToken, Job, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use sotto::audio::{self, load_file, ms_to_samples};
+use sotto::text::wer::{corpus_wer, normalize, wer};
+use std::sync::Arc;
+
+fn opts() -> TranscribeOptions {
+    TranscribeOptions { threads: 1, ..TranscribeOptions::default() }
+}
+
+#[test]
+fn jfk_matches_the_reference() {
+    let segments = transcriber().transcribe(&load_file(&fixture("jfk.wav")).unwrap(), &opts()).unwrap();
+    assert_eq!(normalize(&text_of(&segments)), normalize(&jfk_reference()), "{segments:?}");
+    assert!(segments.windows(2).all(|w| w[0].start_ms <= w[1].start_ms && w[0].end_ms <= w[1].start_ms + 10));
+    assert!(segments.last().unwrap().end_ms <= 11_000);
+}
+
+#[test]
+fn librivox_corpus_wer_is_at_most_15_percent() {
+    let clips = librivox();
+    let hyps: Vec<String> = clips
+        .iter()
+        .map(|(path, _)| text_of(&transcriber().transcribe(&load_file(path).unwrap(), &opts()).unwrap()))
+        .collect();
+    let corpus = corpus_wer(clips.iter().zip(&hyps).map(|((_, r), h)| (r.as_str(), h.as_str())));
+    assert!(corpus <= 0.15, "corpus WER {corpus:.3}: {hyps:#?}");
+}
+
+#[test]
+fn compressed_and_resampled_copies_give_the_same_words() {
+    let reference = normalize(&text_of(&transcriber().transcribe(&load_file(&fixture("jfk.wav")).unwrap(), &opts()).unwrap()));
+    for name in ["jfk_48k_stereo.mp3", "jfk.ogg", "jfk.flac", "jfk.m4a", "jfk_44k_stereo.wav", "jfk.mp3"] {
+        let pcm = load_file(&fixture(name)).unwrap();
+        // Same duration within 125 ms (codec priming/padding), whatever the source rate.
+        assert!((pcm.len() as i64 - 176_000).abs() < 2_000, "{name}: {} samples", pcm.len());
+        let words = normalize(&text_of(&transcriber().transcribe(&pcm, &opts()).unwrap()));
+        assert_eq!(words, reference, "{name}");
+    }
+}
+
+#[test]
+fn silence_and_low_noise_give_no_text() {
+    let silence = vec![0.0f32; ms_to_samples(8_000)];
+    let hiss = noise(ms_to_samples(8_000), 0.003, 42);
+    for (name, audio) in [("silence", &silence), ("noise", &hiss)] {
+        let segments = transcriber().transcribe(audio, &opts()).unwrap();
+        assert!(segments.is_empty(), "{name}: {segments:?}");
+    }
+    // Without the VAD gate, whisper.cpp's own no-speech suppression must still keep silence empty.
+    let ungated = TranscribeOptions { vad_gate: false, ..opts() };
+    let segments = transcriber().transcribe(&silence, &ungated).unwrap();
+    assert!(segments.is_empty(), "ungated silence: {segments:?}");
+}
+
+/// The LibriVox clips joined with 3–5 s pauses, and where each clip lies (ms).
+fn clips_with_pauses() -> (Vec<f32>, Vec<(u64, u64)>, String) {
+    let pauses_ms = [3_000u64, 4_000, 5_000, 3_500, 4_500];
+    let mut audio = Vec::new();
+    let mut spans = Vec::new();
+    let mut refs = Vec::new();
+    for ((path, reference), pause) in librivox().into_iter().zip(pauses_ms) {
+        audio.extend(noise(ms_to_samples(pause), 0.0005, pause));
+        let start = audio::samples_to_ms(audio.len());
+        audio.extend(load_file(&path).unwrap());
+        spans.push((start, audio::samples_to_ms(audio.len())));
+        refs.push(reference);
+    }
+    audio.extend(vec![0.0; ms_to_samples(1_000)]);
+    (audio, spans, refs.join(" "))
+}
+
+#[test]
+fn streaming_matches_full_file_and_pauses_close_segments() {
+    let (audio, spans, reference) = clips_with_pauses();
+    let full = text_of(&transcriber().transcribe(&audio, &opts()).unwrap());
+
+    let mut stream = transcriber().stream(opts(), StreamOptions { partial_every_ms: None }, Job::default()).unwrap();
+    let mut events = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(100)) {
+        events.extend(stream.push(chunk).unwrap());
+    }
+    events.extend(stream.finish().unwrap());
+    let finals: Vec<_> = events
+        .iter()
+        .map(|e| match e {
+            StreamEvent::Final(s) => s.clone(),
+            StreamEvent::Partial(_) => panic!("partials were switched off"),
+        })
+        .collect();
+    let streamed = text_of(&finals);
+
+    let (full_wer, stream_wer) = (wer(&reference, &full), wer(&reference, &streamed));
+    eprintln!("WER full {full_wer:.3}, streamed {stream_wer:.3}");
+    assert!(stream_wer <= full_wer + 0.02, "stream WER {stream_wer:.3} vs full {full_wer:.3}\n{streamed}\n{full}");
+
+    // Every pause closes a segment: no final straddles the gap between two clips,
+    // and every clip produced at least one final of its own.
+    for gap in spans.windows(2).map(|w| (w[0].1, w[1].0)) {
+        assert!(
+            finals.iter().all(|s| s.end_ms <= gap.0 + 400 || s.start_ms >= gap.1 - 400),
+            "a segment spans the pause {gap:?}: {finals:?}"
+        );
+    }
+    for (start, end) in &spans {
+        assert!(finals.iter().any(|s| s.start_ms + 400 >= *start && s.end_ms <= end + 400), "clip {start}-{end}: {finals:?}");
+    }
+    assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "finals in order: {finals:?}");
+}
+
+#[test]
+fn streaming_gives_partials_before_the_final() {
+    let (path, reference) = librivox().remove(0);
+    let mut audio = vec![0.0; ms_to_samples(500)];
+    audio.extend(load_file(&path).unwrap());
+    audio.extend(vec![0.0; ms_to_samples(1_500)]);
+    let mut stream = transcriber().stream(opts(), StreamOptions { partial_every_ms: Some(1_500) }, Job::default()).unwrap();
+    let mut events = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(100)) {
+        events.extend(stream.push(chunk).unwrap());
+    }
+    events.extend(stream.finish().unwrap());
+    let first_final = events.iter().position(|e| matches!(e, StreamEvent::Final(_))).expect("a final segment");
+    let partials = &events[..first_final];
+    assert!(partials.len() >= 2, "{events:?}");
+    assert!(partials.iter().all(|e| matches!(e, StreamEvent::Partial(_))));
+    // Live text grows towards the final words.
+    let StreamEvent::Final(fin) = &events[first_final] else { unreachable!() };
+    assert!(wer(&reference, &fin.text) <= 0.15, "{}", fin.text);
+}
+
+#[test]
+fn cancellation_stops_a_running_job() {
+    let (audio, _, _) = clips_with_pauses();
+    let cancel = CancelToken::new();
+    let trip = cancel.clone();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    // Cancel from the progress callback, i.e. while whisper.cpp is mid-job.
+    let job = Job {
+        cancel,
+        on_progress: Some(Arc::new(move |_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            trip.cancel();
+        })),
+    };
+    let started = std::time::Instant::now();
+    let result = transcriber().transcribe_with(&audio, &TranscribeOptions { vad_gate: false, ..opts() }, &job);
+    assert!(matches!(result, Err(AsrError::Cancelled)), "{result:?}");
+    assert!(calls.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    eprintln!("cancelled after {:?}", started.elapsed());
+
+    let pre = Job::default();
+    pre.cancel.cancel();
+    assert!(matches!(transcriber().transcribe_with(&audio, &opts(), &pre), Err(AsrError::Cancelled)));
+}
+
+#[test]
+fn initial_prompt_steers_vocabulary() {
+    // tiny.en hears "ill disposed" in clip 0880 as "old-sposed"; priming with the word fixes it.
+    let (path, reference) = librivox().into_iter().find(|(p, _)| p.to_string_lossy().contains("0880")).unwrap();
+    let pcm = load_file(&path).unwrap();
+    let plain = text_of(&transcriber().transcribe(&pcm, &opts()).unwrap());
+    let primed = TranscribeOptions { initial_prompt: Some("He was ill-disposed.".into()), ..opts() };
+    let steered = text_of(&transcriber().transcribe(&pcm, &primed).unwrap());
+    assert!(wer(&reference, &steered) < wer(&reference, &plain), "plain {plain:?} primed {steered:?}");
+}
+
+#[test]
+fn language_is_checked_against_the_model() {
+    let de = TranscribeOptions { language: Some("de".into()), ..opts() };
+    assert!(matches!(transcriber().transcribe(&[0.0; 16_000], &de), Err(AsrError::Language { .. })));
+    let en = TranscribeOptions { language: Some("EN".into()), ..opts() };
+    assert!(transcriber().transcribe(&[0.0; 16_000], &en).is_ok());
+    assert!(!transcriber().info().is_multilingual());
+    assert_eq!(transcriber().info().size_name(), "tiny");
+}
+
+#[test]
+fn broken_models_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = std::fs::read(model_path()).unwrap();
+    let half = write(dir.path(), "half.bin", &model[..model.len() / 2]);
+    let header_only = write(dir.path(), "header.bin", &model[..30]);
+    let text = write(dir.path(), "model.txt", b"this is a text file, not a model\n");
+    let empty = write(dir.path(), "empty.bin", b"");
+    for path in [&half, &header_only, &text, &empty] {
+        let err = Transcriber::load(path).err().unwrap_or_else(|| panic!("{} loaded", path.display()));
+        assert!(matches!(err, AsrError::InvalidModel { .. }), "{}: {err:?}", path.display());
+    }
+    let missing = dir.path().join("missing.bin");
+    assert!(matches!(Transcriber::load(&missing), Err(AsrError::ModelIo { .. })));
+    // A file with one extra byte at the end is not the file the manifest describes either.
+    let mut long = model.clone();
+    long.push(0);
+    let long = write(dir.path(), "long.bin", &long);
+    assert!(matches!(Transcriber::load(&long), Err(AsrError::InvalidModel { .. })));
+}
