@@ -28,7 +28,14 @@ pub fn render(segments: &[Segment], format: Format) -> String {
         }
         Format::Srt => {
             for (i, s) in segments.iter().enumerate() {
-                let _ = writeln!(out, "{}\n{} --> {}\n{}\n", i + 1, timestamp(s.start_ms, ','), timestamp(s.end_ms, ','), s.text);
+                let _ = writeln!(
+                    out,
+                    "{}\n{} --> {}\n{}\n",
+                    i + 1,
+                    timestamp(s.start_ms, ','),
+                    timestamp(s.end_ms, ','),
+                    s.text
+                );
             }
         }
         Format::Vtt => {

@@ -179,7 +179,9 @@ fn transcribe_file(
     let transcribe_start = Instant::now();
     let bar = progress_bar(file);
     let job = Job {
-        on_progress: bar.clone().map(|b| Arc::new(move |p: u8| b.set_position(p as u64)) as Arc<dyn Fn(u8) + Send + Sync>),
+        on_progress: bar
+            .clone()
+            .map(|b| Arc::new(move |p: u8| b.set_position(p as u64)) as Arc<dyn Fn(u8) + Send + Sync>),
         ..Job::default()
     };
     let segments = if stream {
@@ -237,7 +239,9 @@ fn progress_bar(file: &Path) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(100);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos:>3}% {elapsed}").expect("valid template").progress_chars("=> "),
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos:>3}% {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     Some(bar)

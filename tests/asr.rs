@@ -33,7 +33,8 @@ fn librivox_corpus_wer_is_at_most_15_percent() {
 
 #[test]
 fn compressed_and_resampled_copies_give_the_same_words() {
-    let reference = normalize(&text_of(&transcriber().transcribe(&load_file(&fixture("jfk.wav")).unwrap(), &opts()).unwrap()));
+    let reference =
+        normalize(&text_of(&transcriber().transcribe(&load_file(&fixture("jfk.wav")).unwrap(), &opts()).unwrap()));
     for name in ["jfk_48k_stereo.mp3", "jfk.ogg", "jfk.flac", "jfk.m4a", "jfk_44k_stereo.wav", "jfk.mp3"] {
         let pcm = load_file(&fixture(name)).unwrap();
         // Same duration within 125 ms (codec priming/padding), whatever the source rate.
@@ -107,7 +108,10 @@ fn streaming_matches_full_file_and_pauses_close_segments() {
         );
     }
     for (start, end) in &spans {
-        assert!(finals.iter().any(|s| s.start_ms + 400 >= *start && s.end_ms <= end + 400), "clip {start}-{end}: {finals:?}");
+        assert!(
+            finals.iter().any(|s| s.start_ms + 400 >= *start && s.end_ms <= end + 400),
+            "clip {start}-{end}: {finals:?}"
+        );
     }
     assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "finals in order: {finals:?}");
 }
@@ -118,7 +122,8 @@ fn streaming_gives_partials_before_the_final() {
     let mut audio = vec![0.0; ms_to_samples(500)];
     audio.extend(load_file(&path).unwrap());
     audio.extend(vec![0.0; ms_to_samples(1_500)]);
-    let mut stream = transcriber().stream(opts(), StreamOptions { partial_every_ms: Some(1_500) }, Job::default()).unwrap();
+    let mut stream =
+        transcriber().stream(opts(), StreamOptions { partial_every_ms: Some(1_500) }, Job::default()).unwrap();
     let mut events = Vec::new();
     for chunk in audio.chunks(ms_to_samples(100)) {
         events.extend(stream.push(chunk).unwrap());

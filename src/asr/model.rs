@@ -70,8 +70,19 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
     for v in &mut h {
         *v = r.i32().map_err(|_| bad("the header is cut short".into()))?;
     }
-    let [n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, ftype] =
-        h;
+    let [
+        n_vocab,
+        n_audio_ctx,
+        n_audio_state,
+        n_audio_head,
+        n_audio_layer,
+        n_text_ctx,
+        n_text_state,
+        n_text_head,
+        n_text_layer,
+        n_mels,
+        ftype,
+    ] = h;
     let in_range = |v: i32, lo: i32, hi: i32| (lo..=hi).contains(&v);
     let plausible = in_range(n_vocab, 1, 1 << 20)
         && in_range(n_audio_ctx, 1, 1 << 14)
@@ -131,10 +142,13 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
         }
         let mut name = vec![0u8; name_len as usize];
         r.read(&mut name).map_err(|_| truncated("a tensor name"))?;
-        let (block, block_bytes) =
-            type_block(ttype).ok_or_else(|| bad(format!("tensor {} has unknown type {ttype}", String::from_utf8_lossy(&name))))?;
+        let (block, block_bytes) = type_block(ttype)
+            .ok_or_else(|| bad(format!("tensor {} has unknown type {ttype}", String::from_utf8_lossy(&name))))?;
         if ne0 % block != 0 {
-            return Err(bad(format!("tensor {} has a row size not divisible by its block", String::from_utf8_lossy(&name))));
+            return Err(bad(format!(
+                "tensor {} has a row size not divisible by its block",
+                String::from_utf8_lossy(&name)
+            )));
         }
         let data = elements / block * block_bytes;
         if r.pos + data > bytes {
@@ -156,14 +170,14 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
 /// (elements per block, bytes per block) of the ggml types whisper.cpp files use.
 fn type_block(ttype: i32) -> Option<(u64, u64)> {
     Some(match ttype {
-        0 => (1, 4),     // f32
+        0 => (1, 4),      // f32
         1 | 30 => (1, 2), // f16, bf16
-        2 => (32, 18),   // q4_0
-        3 => (32, 20),   // q4_1
-        6 => (32, 22),   // q5_0
-        7 => (32, 24),   // q5_1
-        8 => (32, 34),   // q8_0
-        10 => (256, 84), // q2_k
+        2 => (32, 18),    // q4_0
+        3 => (32, 20),    // q4_1
+        6 => (32, 22),    // q5_0
+        7 => (32, 24),    // q5_1
+        8 => (32, 34),    // q8_0
+        10 => (256, 84),  // q2_k
         11 => (256, 110), // q3_k
         12 => (256, 144), // q4_k
         13 => (256, 176), // q5_k

@@ -124,7 +124,12 @@ impl Transcriber {
     }
 
     /// Transcribe with cancellation and progress.
-    pub fn transcribe_with(&self, audio: &[f32], options: &TranscribeOptions, job: &Job) -> Result<Vec<Segment>, AsrError> {
+    pub fn transcribe_with(
+        &self,
+        audio: &[f32],
+        options: &TranscribeOptions,
+        job: &Job,
+    ) -> Result<Vec<Segment>, AsrError> {
         let language = self.language(options)?;
         if options.vad_gate && vad::utterances(audio, &options.vad).is_empty() {
             report(job, 100);

@@ -98,7 +98,11 @@ fn decode_wav(file: File, path: &Path) -> Result<Option<Decoded>, AudioError> {
             corrupt(e.to_string())
         }
     })?;
-    Ok(Some(Decoded { samples: downmix(&interleaved, channels), sample_rate: spec.sample_rate, channels: spec.channels }))
+    Ok(Some(Decoded {
+        samples: downmix(&interleaved, channels),
+        sample_rate: spec.sample_rate,
+        channels: spec.channels,
+    }))
 }
 
 /// hound reports running out of bytes as an EOF or as a plain I/O error with this message.
@@ -193,7 +197,12 @@ mod tests {
     use super::*;
 
     fn write_wav(path: &Path, rate: u32, channels: u16, frames: &[f32]) {
-        let spec = hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut w = hound::WavWriter::create(path, spec).unwrap();
         for &s in frames {
             for _ in 0..channels {

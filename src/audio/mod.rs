@@ -5,7 +5,7 @@ mod error;
 mod resample;
 pub mod vad;
 
-pub use decode::{decode_file, load_file, Decoded};
+pub use decode::{Decoded, decode_file, load_file};
 pub use error::AudioError;
 pub use resample::resample_mono;
 

@@ -19,9 +19,7 @@ pub fn resample_mono(samples: &[f32], from_rate: u32, to_rate: u32) -> Result<Ve
     let mut resampler = Fft::<f32>::new(from_rate as usize, to_rate as usize, 1024, 1, FixedSync::Input)
         .map_err(|e| AudioError::Resample(e.to_string()))?;
     let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| AudioError::Resample(e.to_string()))?;
-    let output = resampler
-        .process_all(&input, samples.len(), None)
-        .map_err(|e| AudioError::Resample(e.to_string()))?;
+    let output = resampler.process_all(&input, samples.len(), None).map_err(|e| AudioError::Resample(e.to_string()))?;
     Ok(output.take_data())
 }
 

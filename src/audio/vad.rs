@@ -263,10 +263,8 @@ impl Segmenter {
     fn split_long(&mut self, open: Open, closed: &mut Vec<Utterance>) {
         let frames = open.levels.len();
         let from = frames * 2 / 3;
-        let cut_frame = (from..frames)
-            .min_by(|&a, &b| open.levels[a].total_cmp(&open.levels[b]))
-            .unwrap_or(frames)
-            .max(1);
+        let cut_frame =
+            (from..frames).min_by(|&a, &b| open.levels[a].total_cmp(&open.levels[b])).unwrap_or(frames).max(1);
         let cut = (cut_frame * FRAME).min(open.samples.len());
         let mut samples = open.samples;
         let tail = samples.split_off(cut);

