@@ -3,6 +3,8 @@
 //! Everything here runs locally; the desktop/mobile app, the CLI and the native bindings are
 //! thin shells over this crate.
 
+#![warn(missing_docs)]
+
 pub mod asr;
 pub mod audio;
 pub mod export;

@@ -6,19 +6,34 @@ pub enum AsrError {
     /// The model file could not be opened or read.
     #[error("model {path}: cannot read")]
     ModelIo {
+        /// The model file.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
     /// The file is not a usable whisper.cpp model.
     #[error("model {path}: {detail}")]
-    InvalidModel { path: PathBuf, detail: String },
+    InvalidModel {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        detail: String,
+    },
     /// whisper.cpp refused the model after validation passed.
     #[error("model {path}: whisper.cpp could not load it")]
-    LoadFailed { path: PathBuf },
+    LoadFailed {
+        /// The model file.
+        path: PathBuf,
+    },
     /// The requested language is not one the model knows.
     #[error("language '{language}' is not supported by this model ({reason})")]
-    Language { language: String, reason: String },
+    Language {
+        /// The code asked for.
+        language: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// The caller cancelled the job.
     #[error("transcription cancelled")]
     Cancelled,

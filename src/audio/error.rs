@@ -6,22 +6,38 @@ pub enum AudioError {
     /// The file could not be opened or read.
     #[error("{path}: cannot read")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
     /// The file has zero bytes.
     #[error("{path}: file is empty")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// The bytes are not an audio container or codec Sotto can decode.
     #[error("{path}: not a supported audio file (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A, MKV/WebM)")]
-    Unsupported { path: PathBuf },
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+    },
     /// The container was recognised but is cut short or damaged.
     #[error("{path}: truncated or corrupt audio: {detail}")]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        detail: String,
+    },
     /// The file is valid but holds no samples.
     #[error("{path}: contains no audio samples")]
-    NoSamples { path: PathBuf },
+    NoSamples {
+        /// The file.
+        path: PathBuf,
+    },
     /// A sample rate of zero or beyond what any device records.
     #[error("unsupported sample rate {0} Hz")]
     SampleRate(u32),
