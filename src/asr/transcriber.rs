@@ -239,9 +239,14 @@ impl Transcriber {
 }
 
 /// Encoder frames (20 ms each) covering `samples` plus a margin, rounded up to a multiple of 64.
+///
+/// Never below 384 frames (7.7 s): on tiny.en, windows shorter than that made the decoder fail
+/// its entropy checks on 3 s clips and fall back to slow temperature retries.
 fn fitted_audio_ctx(samples: usize, full: i32) -> c_int {
-    let frames = (samples as u64 * 50 / SAMPLE_RATE as u64) as i32 + 64;
-    ((frames + 63) / 64 * 64).min(full)
+    const MARGIN: i32 = 64;
+    const MIN: i32 = 384;
+    let frames = (samples as u64 * 50 / SAMPLE_RATE as u64) as i32 + MARGIN;
+    ((frames + 63) / 64 * 64).max(MIN).min(full)
 }
 
 /// Empty text and whisper's sound annotations such as "[BLANK_AUDIO]" or "(wind blowing)".
@@ -313,5 +318,6 @@ mod tests {
         assert_eq!(fitted_audio_ctx(16_000 * 30, 1500), 1500);
         let ctx = fitted_audio_ctx(16_000 * 11, 1500);
         assert!(ctx >= 550 + 64 && ctx % 64 == 0 && ctx < 1500, "{ctx}");
+        assert_eq!(fitted_audio_ctx(16_000, 1500), 384);
     }
 }
