@@ -7,6 +7,8 @@
 
 pub mod asr;
 pub mod audio;
+pub mod cancel;
 pub mod export;
+pub mod models;
 pub mod paths;
 pub mod text;

@@ -1,5 +1,7 @@
 //! `sotto`: the command-line shell over Sotto's core.
 
+mod cli;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +22,9 @@ struct Cli {
     /// Log more (-v: info, -vv: debug, including whisper.cpp's own messages).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Model manifest to use instead of the built-in one (e.g. a company mirror).
+    #[arg(long, global = true, env = "SOTTO_MANIFEST", value_name = "PATH")]
+    manifest: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,6 +35,8 @@ Examples:
   sotto transcribe talk.mp3 --format srt > talk.srt
   sotto transcribe a.wav b.flac --format json    JSON per file
   sotto transcribe memo.ogg --stream             segment at pauses, print each as it is done
+  sotto models list                              what is installed, what suits this device
+  sotto models fetch whisper-base.en             download, verify (SHA-256) and install
 
 Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/models
 (run `make fixtures` in the source tree to create the default tiny.en model).";
@@ -38,6 +45,9 @@ Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/m
 enum Command {
     /// Transcribe audio files (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A) to text or subtitles.
     Transcribe(TranscribeArgs),
+    /// List, download, verify, remove and quantize models.
+    #[command(subcommand)]
+    Models(cli::models::ModelsCommand),
     /// Word error rate of a hypothesis against a reference transcript (for benchmarks).
     #[command(hide = true)]
     Wer {
@@ -85,6 +95,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
+        Command::Models(command) => cli::models::run(command, cli.manifest),
         Command::Wer { reference, hypothesis } => {
             println!("{:.4}", text::wer::wer(&reference, &hypothesis));
             Ok(true)

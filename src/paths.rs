@@ -13,6 +13,14 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".sotto-cache"))
 }
 
+/// Where downloaded models are installed: `$SOTTO_MODELS_DIR`, else the app data dir.
+pub fn install_dir() -> PathBuf {
+    std::env::var_os("SOTTO_MODELS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("sotto").join("models")))
+        .unwrap_or_else(|| cache_dir().join("models"))
+}
+
 /// Directories searched for models, in order: `$SOTTO_MODELS_DIR`, the app data dir, the cache.
 pub fn model_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();

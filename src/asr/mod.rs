@@ -5,7 +5,8 @@ pub mod model;
 mod stream;
 mod transcriber;
 
+pub use crate::cancel::CancelToken;
 pub use error::AsrError;
 pub use model::{ModelInfo, inspect};
 pub use stream::{Stream, StreamEvent, StreamOptions};
-pub use transcriber::{CancelToken, Job, Segment, TranscribeOptions, Transcriber, default_threads};
+pub use transcriber::{Job, Segment, TranscribeOptions, Transcriber, default_threads};

@@ -1,6 +1,5 @@
 use std::ffi::{c_int, c_void};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +8,7 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 use super::{AsrError, ModelInfo, inspect};
 use crate::audio::SAMPLE_RATE;
 use crate::audio::vad::{self, VadConfig};
+use crate::cancel::CancelToken;
 
 /// A piece of transcript with its time span in the audio.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,25 +62,6 @@ impl Default for TranscribeOptions {
 pub fn default_threads() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     cores.saturating_sub(1).clamp(1, 4)
-}
-
-/// A flag that stops a running transcription at the next whisper.cpp checkpoint.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    /// A token that is not cancelled.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Ask the job to stop.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    /// Whether cancellation was requested.
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
 }
 
 /// Cancellation and progress reporting for one job.

@@ -1,0 +1,3 @@
+//! Subcommands of the `sotto` binary beyond transcription.
+
+pub mod models;

@@ -1,0 +1,255 @@
+//! `sotto models …`: list, fetch, verify, remove, quantize.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use sotto::cancel::CancelToken;
+use sotto::models::installed::{self, FileState, Verdict};
+use sotto::models::{DeviceProfile, Downloader, Manifest, Progress, QuantType, quantize_file, recommend_whisper};
+use sotto::paths;
+
+/// Manage speech and text models.
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Installed and available models, and the variant recommended for this device.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a model variant, verify its SHA-256 and install it.
+    Fetch {
+        /// Model id, e.g. whisper-base.en (see `sotto models list`).
+        id: String,
+        /// Variant id (f16, q8_0, q5_1, coreml, ...) [default: the one recommended for this device].
+        #[arg(long)]
+        variant: Option<String>,
+        /// Install even though the manifest has no SHA-256 for the file (you vouch for the source).
+        #[arg(long)]
+        trust_unverified: bool,
+    },
+    /// Re-hash every installed model file against the manifest.
+    Verify,
+    /// Delete a model's files (all variants and partial downloads) from the install dir.
+    Remove {
+        /// Model id.
+        id: String,
+    },
+    /// Quantize a whisper.cpp f16 model with ggml (q8_0, q5_1, q5_0).
+    Quantize {
+        /// Input f16 ggml file.
+        input: PathBuf,
+        /// Output file.
+        output: PathBuf,
+        /// Target type.
+        #[arg(long = "type", value_enum)]
+        to: QuantType,
+    },
+}
+
+/// Run a models subcommand; Ok(false) means "ran, but report failure through the exit code".
+pub fn run(command: ModelsCommand, manifest: Option<PathBuf>) -> Result<bool> {
+    let manifest = match manifest {
+        Some(path) => Manifest::load(&path)?,
+        None => Manifest::embedded(),
+    };
+    let dirs = search_dirs();
+    match command {
+        ModelsCommand::List { json } => list(&manifest, &dirs, json),
+        ModelsCommand::Fetch { id, variant, trust_unverified } => fetch(&manifest, &id, variant, trust_unverified),
+        ModelsCommand::Verify => verify(&manifest, &dirs),
+        ModelsCommand::Remove { id } => {
+            let removed = installed::remove(&manifest, &id, &paths::install_dir())?;
+            if removed.is_empty() {
+                eprintln!("{id}: nothing installed in {}", paths::install_dir().display());
+            }
+            for path in removed {
+                println!("removed {}", path.display());
+            }
+            Ok(true)
+        }
+        ModelsCommand::Quantize { input, output, to } => {
+            let stats = quantize_file(&input, &output, to)?;
+            println!(
+                "{}: {} tensors quantized to {}, {} kept, {} bytes",
+                output.display(),
+                stats.quantized,
+                to.name(),
+                stats.kept,
+                stats.bytes
+            );
+            Ok(true)
+        }
+    }
+}
+
+/// The install dir first, then the other model dirs (the fixture cache among them).
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![paths::install_dir()];
+    for d in paths::model_dirs() {
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    dirs
+}
+
+fn list(manifest: &Manifest, dirs: &[PathBuf], json: bool) -> Result<bool> {
+    let device = DeviceProfile::detect();
+    let choice = recommend_whisper(manifest, &device, None);
+    if json {
+        let models: Vec<_> = manifest
+            .models
+            .iter()
+            .map(|m| {
+                let variants: Vec<_> = m
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let recommended = choice.as_ref().is_some_and(|c| c.model == m.id && (c.variant == v.id || c.encoder.as_deref() == Some(&v.id)));
+                        serde_json::json!({
+                            "id": v.id, "format": v.format, "precision": v.precision, "file": v.file,
+                            "bytes": v.bytes, "bytes_exact": v.bytes_exact, "sha256_known": v.sha256 != "unknown",
+                            "status": installed::state(v, dirs), "recommended": recommended,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({ "id": m.id, "kind": m.kind, "languages": m.languages, "license": m.license, "default": m.default, "variants": variants })
+            })
+            .collect();
+        let out = serde_json::json!({ "device": device, "recommended": choice, "models": models });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(true);
+    }
+    match &choice {
+        Some(c) => println!("Recommended for this device: {} {} — {}\n", c.model, c.variant, c.reason),
+        None => println!("No model fits this device's free memory.\n"),
+    }
+    for m in &manifest.models {
+        println!(
+            "{}{}  ({:?}, {}, {})",
+            m.id,
+            if m.default { " [default]" } else { "" },
+            m.kind,
+            m.languages.join(","),
+            m.license
+        );
+        for v in &m.variants {
+            let status = match installed::state(v, dirs) {
+                FileState::Installed { path, .. } => format!("installed {}", path.display()),
+                FileState::Partial { bytes } => format!("partial download, {} so far", human(bytes)),
+                FileState::Available => "available".into(),
+            };
+            let star = choice
+                .as_ref()
+                .is_some_and(|c| c.model == m.id && (c.variant == v.id || c.encoder.as_deref() == Some(&v.id)));
+            let size = if v.bytes_exact { human(v.bytes as u64) } else { format!("~{}", human(v.bytes as u64)) };
+            let check = if v.sha256 == "unknown" { ", no sha256" } else { "" };
+            println!("  {} {:<9} {:<16} {:>9}{check}  {status}", if star { "*" } else { " " }, v.id, v.file, size);
+        }
+    }
+    Ok(true)
+}
+
+fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) -> Result<bool> {
+    let model = manifest.model(id).ok_or_else(|| anyhow!("no model {id} in the manifest (see `sotto models list`)"))?;
+    let variant_id = match variant {
+        Some(v) => v,
+        None => match recommend_whisper(manifest, &DeviceProfile::detect(), None) {
+            Some(c) if c.model == model.id => c.variant,
+            _ => model.variants[0].id.clone(),
+        },
+    };
+    let variant = model.variant(&variant_id).ok_or_else(|| {
+        anyhow!(
+            "{id} has no variant {variant_id} (it has {})",
+            model.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let dir = paths::install_dir();
+    let request = variant.download_to(&dir, trust);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(variant.bytes as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(variant.file.clone());
+        bar
+    });
+    let report_bar = bar.clone();
+    let on_progress = move |p: Progress| match (&report_bar, p) {
+        (Some(b), Progress::Bytes { done, total, .. }) => {
+            if let Some(t) = total {
+                b.set_length(t);
+            }
+            b.set_position(done);
+        }
+        (Some(b), Progress::Retrying { attempt, reason, .. }) => b.println(format!("retry {attempt}: {reason}")),
+        (Some(b), Progress::Verifying) => b.set_message(format!("{} (verifying)", variant.file)),
+        _ => {}
+    };
+    let cancel = CancelToken::new();
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let downloader = Arc::new(Downloader::default());
+    let path = runtime.block_on(async {
+        let ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ctrl_c.cancel();
+            }
+        });
+        downloader.fetch(&request, &on_progress, &cancel).await
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let path = path?;
+    println!("{}", path.display());
+    Ok(true)
+}
+
+fn verify(manifest: &Manifest, dirs: &[PathBuf]) -> Result<bool> {
+    let mut ok = true;
+    let mut any = false;
+    for m in &manifest.models {
+        for v in &m.variants {
+            let FileState::Installed { path, .. } = installed::state(v, dirs) else { continue };
+            any = true;
+            match installed::verify(v, &path).with_context(|| format!("cannot read {}", path.display()))? {
+                Verdict::Ok => println!("ok          {} {} {}", m.id, v.id, path.display()),
+                Verdict::Unverifiable { actual } => {
+                    println!("unverified  {} {} {} (sha256 {actual})", m.id, v.id, path.display())
+                }
+                Verdict::Mismatch { expected, actual } => {
+                    ok = false;
+                    println!("MISMATCH    {} {} {} (expected {expected}, got {actual})", m.id, v.id, path.display());
+                }
+            }
+        }
+    }
+    if !any {
+        println!("no models installed");
+    }
+    if !ok {
+        bail!("some installed model files do not match the manifest; remove and fetch them again");
+    }
+    Ok(true)
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}

@@ -1,0 +1,364 @@
+//! What this device can run, and which model variant suits it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Accelerator, FileFormat, Manifest, ModelKind};
+
+/// Operating system family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Linux desktop or board.
+    Linux,
+    /// Windows.
+    Windows,
+    /// macOS.
+    Macos,
+    /// iOS / iPadOS.
+    Ios,
+    /// Android.
+    Android,
+}
+
+/// The facts about a device that decide which model variant it gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceProfile {
+    /// Operating system.
+    pub platform: Platform,
+    /// Installed memory (MB).
+    pub total_ram_mb: u64,
+    /// Memory free right now (MB).
+    pub available_ram_mb: u64,
+    /// Logical CPU cores.
+    pub cores: u32,
+    /// CPU features that matter to ggml: avx2, avx512f, f16c, fma, neon, dotprod, ...
+    pub cpu_features: Vec<String>,
+    /// Running on battery (phones, tablets, unplugged laptops).
+    pub on_battery: bool,
+    /// Accelerators present (reported by the mobile plugin on phones; detected on desktop).
+    pub accelerators: Vec<Accelerator>,
+}
+
+impl DeviceProfile {
+    /// Detect this machine (desktop). Mobile shells build the profile from the platform plugin.
+    pub fn detect() -> Self {
+        let (total_ram_mb, available_ram_mb) = memory_mb();
+        let platform = if cfg!(target_os = "macos") {
+            Platform::Macos
+        } else if cfg!(target_os = "windows") {
+            Platform::Windows
+        } else if cfg!(target_os = "ios") {
+            Platform::Ios
+        } else if cfg!(target_os = "android") {
+            Platform::Android
+        } else {
+            Platform::Linux
+        };
+        let mut accelerators = vec![Accelerator::Cpu];
+        // Every Apple-silicon Mac has a Neural Engine.
+        if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
+            accelerators.push(Accelerator::Ane);
+        }
+        Self {
+            platform,
+            total_ram_mb,
+            available_ram_mb,
+            cores: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+            cpu_features: cpu_features(),
+            on_battery: on_battery(),
+            accelerators,
+        }
+    }
+
+    fn has(&self, a: Accelerator) -> bool {
+        self.accelerators.contains(&a)
+    }
+
+    fn has_simd(&self) -> bool {
+        self.cpu_features.iter().any(|f| f == "avx2" || f == "neon")
+    }
+}
+
+/// A recommended variant and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    /// Model id.
+    pub model: String,
+    /// Variant id of the ggml/onnx weights.
+    pub variant: String,
+    /// Accelerator-specific encoder to install beside it, if the device has that accelerator.
+    pub encoder: Option<String>,
+    /// The reason in words, e.g. "base.en q5_1: 4 GB RAM, 8 cores, no ANE, on battery".
+    pub reason: String,
+}
+
+/// Size ladder of Whisper families, smallest first.
+const WHISPER_FAMILIES: [&str; 4] = ["tiny", "base", "small", "large-v3-turbo"];
+
+/// Pick the Whisper variant for `device`; `language` other than English needs a multilingual model.
+pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: Option<&str>) -> Option<Choice> {
+    let english = language.is_none_or(|l| l.eq_ignore_ascii_case("en"));
+    let gb = device.total_ram_mb as f64 / 1024.0;
+    let ane = device.has(Accelerator::Ane);
+    let npu =
+        ane || device.has(Accelerator::Qnn) || device.has(Accelerator::Nnapi) || device.has(Accelerator::Openvino);
+
+    let mobile = matches!(device.platform, Platform::Android | Platform::Ios);
+    // What memory allows, and what the compute can drive at dictation speed.
+    let mut ram_tier: usize = match gb {
+        g if g < 3.5 => 0,
+        g if g < 7.5 => 1,
+        g if g < 15.5 => 2,
+        _ => 3,
+    };
+    let mut cap: usize = if !device.has_simd() {
+        0
+    } else if device.cores < 6 {
+        1
+    } else if device.cores < 12 || device.on_battery {
+        2
+    } else {
+        3
+    };
+    if npu {
+        ram_tier = (ram_tier + 1).min(3);
+        cap = (cap + 1).min(3);
+    }
+    // whisper.cpp runs phones' encoders on the ANE at best; large models stay desktop-only.
+    if mobile {
+        cap = cap.min(2);
+    }
+    let mut tier = ram_tier.min(cap);
+    if device.on_battery && !npu && tier >= 2 {
+        tier -= 1;
+    }
+    // Smaller precision when memory or energy is tight: fewer bytes to read per token.
+    let precisions: &[&str] = if device.on_battery || gb < 7.5 {
+        &["q5_1", "q5_0", "q8_0", "f16"]
+    } else if gb < 31.5 {
+        &["q8_0", "q5_1", "q5_0", "f16"]
+    } else {
+        &["f16", "q8_0", "q5_1", "q5_0"]
+    };
+    let budget = device.available_ram_mb.min(device.total_ram_mb / 2);
+
+    for family in WHISPER_FAMILIES[..=tier].iter().rev() {
+        let candidates = manifest.models.iter().filter(|m| {
+            m.kind == ModelKind::Whisper
+                && m.family == *family
+                && (!english || !m.is_multilingual() || *family == "large-v3-turbo")
+        });
+        // Prefer the English-only model for English: same size, more accurate.
+        let mut candidates: Vec<_> = candidates.filter(|m| english || m.is_multilingual()).collect();
+        candidates.sort_by_key(|m| m.is_multilingual() == english);
+        for model in candidates {
+            for precision in precisions {
+                let Some(v) = model.variants.iter().find(|v| v.format == FileFormat::Ggml && v.precision == *precision)
+                else {
+                    continue;
+                };
+                if v.min_ram_mb as u64 > budget {
+                    continue;
+                }
+                let encoder = model
+                    .variants
+                    .iter()
+                    .find(|e| {
+                        e.base_variant.as_deref() == Some(v.id.as_str())
+                            && ((e.format == FileFormat::CoremlEncoder && ane)
+                                || (e.format == FileFormat::OpenvinoEncoder && device.has(Accelerator::Openvino)))
+                    })
+                    .or_else(|| {
+                        // Encoders are published for the f16 weights; they pair with any precision.
+                        model.variants.iter().find(|e| {
+                            (e.format == FileFormat::CoremlEncoder && ane)
+                                || (e.format == FileFormat::OpenvinoEncoder && device.has(Accelerator::Openvino))
+                        })
+                    })
+                    .map(|e| e.id.clone());
+                let name = model.id.trim_start_matches("whisper-");
+                let reason = explain(name, precision, device, encoder.is_some());
+                return Some(Choice { model: model.id.clone(), variant: v.id.clone(), encoder, reason });
+            }
+        }
+    }
+    None
+}
+
+fn explain(name: &str, precision: &str, d: &DeviceProfile, encoder: bool) -> String {
+    let ram = if d.total_ram_mb >= 1024 {
+        format!("{} GB RAM", (d.total_ram_mb as f64 / 1024.0).round())
+    } else {
+        format!("{} MB RAM", d.total_ram_mb)
+    };
+    let mut parts = vec![ram, format!("{} cores", d.cores)];
+    parts.push(match (d.has(Accelerator::Ane), encoder) {
+        (true, true) => "ANE via Core ML encoder".into(),
+        (true, false) => "ANE".into(),
+        (false, _) if d.has(Accelerator::Openvino) && encoder => "OpenVINO encoder".into(),
+        (false, _) if d.has(Accelerator::Qnn) || d.has(Accelerator::Nnapi) => "NPU".into(),
+        _ => "no ANE/NPU".into(),
+    });
+    if !d.has_simd() {
+        parts.push("no AVX2/NEON".into());
+    }
+    parts.push(if d.on_battery { "on battery".into() } else { "plugged in".into() });
+    format!("{name} {precision}: {}", parts.join(", "))
+}
+
+/// (total, available) memory in MB; (0, 0) where unknown.
+fn memory_mb() -> (u64, u64) {
+    let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
+        return (0, 0);
+    };
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb / 1024)
+            .unwrap_or(0)
+    };
+    (field("MemTotal:"), field("MemAvailable:"))
+}
+
+fn cpu_features() -> Vec<String> {
+    #[allow(unused_mut)]
+    let mut features: Vec<String> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        for (name, present) in [
+            ("avx", std::arch::is_x86_feature_detected!("avx")),
+            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+            ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+            ("fma", std::arch::is_x86_feature_detected!("fma")),
+            ("f16c", std::arch::is_x86_feature_detected!("f16c")),
+        ] {
+            if present {
+                features.push(name.into());
+            }
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        features.push("neon".into());
+        if std::arch::is_aarch64_feature_detected!("dotprod") {
+            features.push("dotprod".into());
+        }
+    }
+    features
+}
+
+/// Linux: any battery discharging. Elsewhere the shell reports it.
+fn on_battery() -> bool {
+    let Ok(entries) = std::fs::read_dir("/sys/class/power_supply") else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let kind = std::fs::read_to_string(e.path().join("type")).unwrap_or_default();
+        kind.trim() == "Battery" && status.trim() == "Discharging"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(
+        platform: Platform,
+        gb: u64,
+        cores: u32,
+        features: &[&str],
+        battery: bool,
+        acc: &[Accelerator],
+    ) -> DeviceProfile {
+        let mut accelerators = vec![Accelerator::Cpu];
+        accelerators.extend_from_slice(acc);
+        DeviceProfile {
+            platform,
+            total_ram_mb: gb * 1024,
+            available_ram_mb: gb * 1024 * 6 / 10,
+            cores,
+            cpu_features: features.iter().map(|s| s.to_string()).collect(),
+            on_battery: battery,
+            accelerators,
+        }
+    }
+
+    #[test]
+    fn choices_across_devices() {
+        use Accelerator::*;
+        use Platform::*;
+        let m = Manifest::embedded();
+        let table: Vec<(&str, DeviceProfile, &str, &str, Option<&str>)> = vec![
+            ("old Android phone", device(Android, 3, 8, &["neon"], true, &[]), "whisper-tiny.en", "q5_1", None),
+            (
+                "new Android phone with NPU",
+                device(Android, 12, 8, &["neon", "dotprod"], true, &[Qnn, Nnapi]),
+                "whisper-small.en",
+                "q5_1",
+                None,
+            ),
+            ("iPhone with ANE", device(Ios, 6, 6, &["neon"], true, &[Ane]), "whisper-small.en", "q5_1", Some("coreml")),
+            ("iPad", device(Ios, 8, 8, &["neon"], true, &[Ane]), "whisper-small.en", "q5_1", Some("coreml")),
+            ("8 GB Windows laptop", device(Windows, 8, 8, &["avx2"], true, &[]), "whisper-base.en", "q5_1", None),
+            (
+                "Apple-silicon Mac",
+                device(Macos, 16, 10, &["neon"], false, &[Ane]),
+                "whisper-large-v3-turbo",
+                "q8_0",
+                Some("coreml"),
+            ),
+            (
+                "Linux workstation",
+                device(Linux, 64, 32, &["avx2", "avx512f"], false, &[]),
+                "whisper-large-v3-turbo",
+                "f16",
+                None,
+            ),
+            ("Raspberry Pi-class board", device(Linux, 4, 4, &[], false, &[]), "whisper-tiny.en", "q5_1", None),
+        ];
+        for (name, profile, model, variant, encoder) in table {
+            let c = recommend_whisper(&m, &profile, None).unwrap_or_else(|| panic!("{name}: no choice"));
+            assert_eq!((c.model.as_str(), c.variant.as_str()), (model, variant), "{name}: {}", c.reason);
+            assert_eq!(c.encoder.as_deref(), encoder, "{name}");
+            assert!(c.reason.contains("GB RAM") && c.reason.contains("cores"), "{}", c.reason);
+        }
+    }
+
+    #[test]
+    fn reasons_read_like_sentences() {
+        let m = Manifest::embedded();
+        let laptop = device(Platform::Windows, 4, 8, &["avx2"], true, &[]);
+        let c = recommend_whisper(&m, &laptop, None).unwrap();
+        assert_eq!(c.reason, "base.en q5_1: 4 GB RAM, 8 cores, no ANE/NPU, on battery");
+    }
+
+    #[test]
+    fn other_languages_get_a_multilingual_model() {
+        let m = Manifest::embedded();
+        let laptop = device(Platform::Linux, 8, 8, &["avx2"], false, &[]);
+        let c = recommend_whisper(&m, &laptop, Some("pt")).unwrap();
+        assert!(!c.model.ends_with(".en"), "{c:?}");
+        assert!(m.model(&c.model).unwrap().is_multilingual());
+    }
+
+    #[test]
+    fn too_little_memory_means_smaller_files() {
+        let m = Manifest::embedded();
+        let mut tight = device(Platform::Linux, 32, 16, &["avx2"], false, &[]);
+        tight.available_ram_mb = 700;
+        let c = recommend_whisper(&m, &tight, None).unwrap();
+        let v = m.model(&c.model).unwrap().variant(&c.variant).unwrap();
+        assert!(v.min_ram_mb <= 700, "{c:?}");
+    }
+
+    #[test]
+    fn this_machine_is_detected() {
+        let d = DeviceProfile::detect();
+        assert!(d.cores >= 1);
+        #[cfg(target_os = "linux")]
+        assert!(d.total_ram_mb > 0 && d.available_ram_mb <= d.total_ram_mb);
+    }
+}
