@@ -144,7 +144,7 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
         r.read(&mut name).map_err(|_| truncated("a tensor name"))?;
         let (block, block_bytes) = type_block(ttype)
             .ok_or_else(|| bad(format!("tensor {} has unknown type {ttype}", String::from_utf8_lossy(&name))))?;
-        if ne0 % block != 0 {
+        if !ne0.is_multiple_of(block) {
             return Err(bad(format!(
                 "tensor {} has a row size not divisible by its block",
                 String::from_utf8_lossy(&name)

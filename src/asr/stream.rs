@@ -77,13 +77,13 @@ impl Stream<'_> {
             self.partial_at = 0;
             events.extend(self.finalize(&utterance)?);
         }
-        if let (Some(every), Some((start, audio))) = (self.stream.partial_every_ms, self.segmenter.current()) {
-            if audio.len() >= self.partial_at + ms_to_samples(every) {
-                let audio = audio.to_vec();
-                self.partial_at = audio.len();
-                if let Some(seg) = self.transcribe_joined(start, &audio)? {
-                    events.push(StreamEvent::Partial(seg));
-                }
+        if let (Some(every), Some((start, audio))) = (self.stream.partial_every_ms, self.segmenter.current())
+            && audio.len() >= self.partial_at + ms_to_samples(every)
+        {
+            let audio = audio.to_vec();
+            self.partial_at = audio.len();
+            if let Some(seg) = self.transcribe_joined(start, &audio)? {
+                events.push(StreamEvent::Partial(seg));
             }
         }
         Ok(events)

@@ -228,6 +228,13 @@ fn lock_path(dest: &Path) -> PathBuf {
 }
 
 impl Downloader {
+    /// The same client with another retry policy.
+    pub fn with_retries(mut self, retries: u32, backoff: Duration) -> Self {
+        self.retries = retries;
+        self.backoff = backoff;
+        self
+    }
+
     /// Fetch, verify and install `d.dest`. Concurrent calls for different files are fine; a
     /// second writer of the same file gets [`DownloadError::Busy`].
     pub async fn fetch(
@@ -433,13 +440,13 @@ impl Downloader {
                 Ok(Some(Ok(chunk))) => chunk,
             };
             last_byte = Instant::now();
-            if let Some(exact) = d.exact_bytes {
-                if hashes.len + chunk.len() as u64 > exact {
-                    drop(out);
-                    truncate(part).map_err(io_stop)?;
-                    *hashes = Hashes::new();
-                    return Err(Failure::NextUrl(DownloadError::TooLarge { url: url.into(), expected: exact }));
-                }
+            if let Some(exact) = d.exact_bytes
+                && hashes.len + chunk.len() as u64 > exact
+            {
+                drop(out);
+                truncate(part).map_err(io_stop)?;
+                *hashes = Hashes::new();
+                return Err(Failure::NextUrl(DownloadError::TooLarge { url: url.into(), expected: exact }));
             }
             if let Err(e) = out.write_all(&chunk) {
                 return Err(Failure::Stop(disk_error(part, e, d.estimated_bytes.saturating_sub(hashes.len))));
@@ -453,13 +460,13 @@ impl Downloader {
         out.sync_all().map_err(|e| Failure::Stop(disk_error(part, e, 0)))?;
         on_progress(bytes_progress(hashes.len, total, hashes.len - start_len, started.elapsed()));
         // A clean end of stream short of the known size is a dropped connection in disguise.
-        if let Some(exact) = d.exact_bytes {
-            if hashes.len < exact {
-                return Err(Failure::Retry(DownloadError::Network {
-                    url: url.into(),
-                    detail: format!("the connection closed after {} of {exact} bytes", hashes.len),
-                }));
-            }
+        if let Some(exact) = d.exact_bytes
+            && hashes.len < exact
+        {
+            return Err(Failure::Retry(DownloadError::Network {
+                url: url.into(),
+                detail: format!("the connection closed after {} of {exact} bytes", hashes.len),
+            }));
         }
         Ok(())
     }

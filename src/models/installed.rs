@@ -33,10 +33,10 @@ pub enum FileState {
 pub fn state(variant: &Variant, dirs: &[PathBuf]) -> FileState {
     for dir in dirs {
         let path = dir.join(&variant.file);
-        if let Ok(meta) = std::fs::metadata(&path) {
-            if meta.is_file() {
-                return FileState::Installed { path, bytes: meta.len() };
-            }
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.is_file()
+        {
+            return FileState::Installed { path, bytes: meta.len() };
         }
     }
     for dir in dirs {

@@ -206,10 +206,10 @@ impl Manifest {
                         "a file with a known sha256 has an exact size: drop bytes_exact = false".into(),
                     ));
                 }
-                if let Some(sha1) = &v.sha1 {
-                    if !is_hex(sha1, 40) {
-                        return Err(invalid(format!("sha1 {sha1:?} is not 40 lowercase hex digits")));
-                    }
+                if let Some(sha1) = &v.sha1
+                    && !is_hex(sha1, 40)
+                {
+                    return Err(invalid(format!("sha1 {sha1:?} is not 40 lowercase hex digits")));
                 }
                 if v.sources.is_empty() {
                     return Err(invalid("no sources".into()));

@@ -119,7 +119,7 @@ pub fn quantize_file(input: &Path, output: &Path, to: QuantType) -> Result<Quant
             detail: format!("already quantized (ftype {ftype}); start from f16"),
         });
     }
-    hparams[10] = to.ggml_ftype() as i32 + (sys::GGML_QNT_VERSION * sys::GGML_QNT_VERSION_FACTOR) as i32;
+    hparams[10] = to.ggml_ftype() + (sys::GGML_QNT_VERSION * sys::GGML_QNT_VERSION_FACTOR) as i32;
     for h in hparams {
         w.write_all(&h.to_le_bytes()).map_err(out_err)?;
     }
