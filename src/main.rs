@@ -79,7 +79,8 @@ struct TranscribeArgs {
     /// Words to prime the recogniser with: names, jargon, preferred spellings.
     #[arg(long, value_name = "TEXT")]
     prompt: Option<String>,
-    /// Split at pauses (voice-activity detection) and transcribe each utterance; silence is skipped.
+    /// Split at pauses (voice-activity detection) and transcribe each utterance with an encoder
+    /// window fitted to it; silence is skipped.
     #[arg(long)]
     stream: bool,
     /// Shrink whisper's 30 s window to the audio's length: much faster on short clips.
@@ -197,7 +198,11 @@ fn transcribe_file(
     };
     let segments = if stream {
         let mut s = transcriber
-            .stream(options.clone(), StreamOptions { partial_every_ms: None }, Job::default())
+            .stream(
+                options.clone(),
+                StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
+                Job::default(),
+            )
             .context("cannot start a stream")?;
         let mut finals = Vec::new();
         let total = samples.len().max(1);

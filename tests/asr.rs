@@ -80,7 +80,9 @@ fn streaming_matches_full_file_and_pauses_close_segments() {
     let (audio, spans, reference) = clips_with_pauses();
     let full = text_of(&transcriber().transcribe(&audio, &opts()).unwrap());
 
-    let mut stream = transcriber().stream(opts(), StreamOptions { partial_every_ms: None }, Job::default()).unwrap();
+    let mut stream = transcriber()
+        .stream(opts(), StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, Job::default())
+        .unwrap();
     let mut events = Vec::new();
     for chunk in audio.chunks(ms_to_samples(100)) {
         events.extend(stream.push(chunk).unwrap());
@@ -122,8 +124,9 @@ fn streaming_gives_partials_before_the_final() {
     let mut audio = vec![0.0; ms_to_samples(500)];
     audio.extend(load_file(&path).unwrap());
     audio.extend(vec![0.0; ms_to_samples(1_500)]);
-    let mut stream =
-        transcriber().stream(opts(), StreamOptions { partial_every_ms: Some(1_500) }, Job::default()).unwrap();
+    let mut stream = transcriber()
+        .stream(opts(), StreamOptions { partial_every_ms: Some(1_500), ..StreamOptions::default() }, Job::default())
+        .unwrap();
     let mut events = Vec::new();
     for chunk in audio.chunks(ms_to_samples(100)) {
         events.extend(stream.push(chunk).unwrap());

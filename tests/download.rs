@@ -187,10 +187,10 @@ async fn slow_download_cancels_promptly_and_resumes_later() {
     let d = request(vec![server.url("slow", FILE)], dir.path());
     // Cancel once some bytes have arrived.
     let sink = move |p: Progress| {
-        if let Progress::Bytes { done, .. } = p {
-            if done > 100_000 {
-                trip.cancel();
-            }
+        if let Progress::Bytes { done, .. } = p
+            && done > 100_000
+        {
+            trip.cancel();
         }
     };
     let started = std::time::Instant::now();

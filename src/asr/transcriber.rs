@@ -1,6 +1,6 @@
 use std::ffi::{c_int, c_void};
 use std::path::Path;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 
 use serde::{Deserialize, Serialize};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
@@ -77,6 +77,9 @@ pub struct Job {
 pub struct Transcriber {
     ctx: WhisperContext,
     info: ModelInfo,
+    /// Idle whisper.cpp states: each holds the KV caches and compute buffers (tens of MB), so
+    /// allocating one per call would cost more than decoding a short clip.
+    states: Mutex<Vec<WhisperState>>,
 }
 
 static LOG_HOOKS: Once = Once::new();
@@ -91,7 +94,8 @@ impl Transcriber {
         params.use_gpu(false);
         let ctx = WhisperContext::new_with_params(path, params)
             .map_err(|_| AsrError::LoadFailed { path: path.to_path_buf() })?;
-        Ok(Self { ctx, info })
+        let first = ctx.create_state().map_err(|_| AsrError::LoadFailed { path: path.to_path_buf() })?;
+        Ok(Self { ctx, info, states: Mutex::new(vec![first]) })
     }
 
     /// What the model file declares.
@@ -116,15 +120,24 @@ impl Transcriber {
             report(job, 100);
             return Ok(Vec::new());
         }
-        let mut state = self.new_state()?;
-        let segments = self.run(&mut state, audio, options, language, job)?;
+        let mut state = self.take_state()?;
+        let segments = self.run(&mut state, audio, options, language, job);
+        self.give_back(state);
         report(job, 100);
-        Ok(segments)
+        segments
     }
 
-    /// A fresh whisper.cpp state (KV caches and compute buffers) for this model.
-    pub(crate) fn new_state(&self) -> Result<WhisperState, AsrError> {
-        Ok(self.ctx.create_state()?)
+    /// An idle whisper.cpp state, or a new one if all are busy.
+    pub(crate) fn take_state(&self) -> Result<WhisperState, AsrError> {
+        match self.states.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            Some(state) => Ok(state),
+            None => Ok(self.ctx.create_state()?),
+        }
+    }
+
+    /// Return a state for reuse (whisper.cpp resets it at the start of every run).
+    pub(crate) fn give_back(&self, state: WhisperState) {
+        self.states.lock().unwrap_or_else(|e| e.into_inner()).push(state);
     }
 
     /// Resolve and check the language option against the model.
