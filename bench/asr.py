@@ -178,8 +178,8 @@ def systems(ggml, ct2):
     return [
         System("sotto", "Sotto full-file", False, []),
         System("sotto-fast", "Sotto --fast", False, ["--fast"]),
-        System("sotto-stream", "Sotto --stream (VAD)", False, ["--stream"]),
-        System("sotto-stream-fast", "Sotto --stream --fast", False, ["--stream", "--fast"]),
+        System("sotto-vad", "Sotto --vad (speech only)", False, ["--vad"]),
+        System("sotto-stream", "Sotto --stream (live, per utterance)", False, ["--stream"]),
         System("pywhispercpp", "pywhispercpp", True, ["pywhispercpp", "--model", str(ggml)],
                "same ggml file; greedy best_of=1 (its default greedy best_of is 5); print_progress off"),
         System("fw-int8", "faster-whisper int8", True, fw + ["--compute-type", "int8"],
@@ -345,7 +345,7 @@ def checks(sets, by):
     clip = next((a.name for a in sets if a.name == CLIP_NAME), None)
     if clip:
         fw = [t for t in (tx(clip, i) for i in ("fw-int8", "fw-f32", "fw-int8-vad")) if t]
-        for mode in ("sotto-stream", "sotto-stream-fast"):
+        for mode in ("sotto-vad", "sotto-stream"):
             s, pw = tx(clip, mode), tx(clip, "pywhispercpp")
             if s and pw and fw:
                 a, b = pw / s, min(fw) / s
@@ -408,8 +408,9 @@ def markdown(meta, sets, syss, rows):
     lines += [
         "- Sotto: greedy best_of=1, no_context, suppress_blank and suppress_nst on (pywhispercpp's "
         "default leaves suppress_nst off); `--fast` shrinks the encoder window to the audio; "
-        "`--stream` splits at pauses with Sotto's energy VAD and transcribes each utterance "
-        "(src/asr/stream.rs).",
+        "`--vad` cuts the pauses out with Sotto's energy VAD and packs the speech into fitted windows "
+        "(src/asr/speech.rs); `--stream` feeds the file as a live stream in 100 ms chunks and "
+        "transcribes each utterance when its pause closes it, with a fitted window (src/asr/stream.rs).",
         "- faster-whisper keeps its other defaults (condition_on_previous_text=True, temperature "
         "fallback).",
         "- Peak RSS of the peers includes the Python interpreter and their imports "

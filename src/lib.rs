@@ -10,5 +10,8 @@ pub mod audio;
 pub mod cancel;
 pub mod export;
 pub mod models;
+pub mod notes;
 pub mod paths;
+pub mod store;
 pub mod text;
+pub mod vault;

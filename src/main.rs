@@ -22,6 +22,9 @@ struct Cli {
     /// Log more (-v: info, -vv: debug, including whisper.cpp's own messages).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Where notes are kept [default: the platform data dir, e.g. ~/.local/share/sotto].
+    #[arg(long, global = true, env = "SOTTO_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// Model manifest to use instead of the built-in one (e.g. a company mirror).
     #[arg(long, global = true, env = "SOTTO_MANIFEST", value_name = "PATH")]
     manifest: Option<PathBuf>,
@@ -35,6 +38,9 @@ Examples:
   sotto transcribe talk.mp3 --format srt > talk.srt
   sotto transcribe a.wav b.flac --format json    JSON per file
   sotto transcribe memo.ogg --stream             segment at pauses, print each as it is done
+  sotto transcribe lecture.m4a --vad             skip the silences: fastest on audio with pauses
+  sotto note add --audio memo.m4a                transcribe and keep as a note (encrypted)
+  sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
   sotto models fetch whisper-base.en             download, verify (SHA-256) and install
 
@@ -45,6 +51,14 @@ Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/m
 enum Command {
     /// Transcribe audio files (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A) to text or subtitles.
     Transcribe(TranscribeArgs),
+    /// Voice notes: add (text, file or audio), show, list, delete. Encrypted; the passphrase
+    /// comes from $SOTTO_PASSPHRASE or a prompt.
+    #[command(subcommand)]
+    Note(cli::notes::NoteCommand),
+    /// Search notes by words and by meaning.
+    Search(cli::notes::SearchArgs),
+    /// Export a note as Markdown, text, subtitles or JSON.
+    Export(cli::notes::ExportArgs),
     /// List, download, verify, remove and quantize models.
     #[command(subcommand)]
     Models(cli::models::ModelsCommand),
@@ -86,6 +100,10 @@ struct TranscribeArgs {
     /// Shrink whisper's 30 s window to the audio's length: much faster on short clips.
     #[arg(long)]
     fast: bool,
+    /// Transcribe only the speech: pauses are cut out (voice-activity detection) and the rest is
+    /// packed into fitted windows. Fastest on recordings with pauses; times still refer to the file.
+    #[arg(long, conflicts_with = "stream")]
+    vad: bool,
     /// Print one JSON line of timings per file to stderr (load, decode and transcribe ms).
     #[arg(long)]
     timings: bool,
@@ -97,6 +115,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
         Command::Models(command) => cli::models::run(command, cli.manifest),
+        Command::Note(command) => cli::notes::note(command, &cli::notes::data_dir(cli.data_dir)),
+        Command::Search(args) => cli::notes::search(args, &cli::notes::data_dir(cli.data_dir)),
+        Command::Export(args) => cli::notes::export(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Wer { reference, hypothesis } => {
             println!("{:.4}", text::wer::wer(&reference, &hypothesis));
             Ok(true)
@@ -157,7 +178,14 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             writeln!(out, "{}==> {} <==", if i > 0 { "\n" } else { "" }, file.display())?;
         }
         let timings = args.timings.then_some(load_ms);
-        match transcribe_file(&transcriber, file, &options, args.stream, stream_txt, timings) {
+        let mode = if args.stream {
+            Mode::Stream { print_as_you_go: stream_txt }
+        } else if args.vad {
+            Mode::Speech
+        } else {
+            Mode::Full
+        };
+        match transcribe_file(&transcriber, file, &options, mode, timings) {
             Ok(segments) if args.format == Format::Json && many => {
                 json_items.push(serde_json::json!({ "file": file, "segments": segments }));
             }
@@ -177,12 +205,22 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
     Ok(ok)
 }
 
+/// How a file is transcribed.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// One pass over the whole file.
+    Full,
+    /// Speech only, packed into fitted windows.
+    Speech,
+    /// As a live stream in 100 ms chunks, cut at pauses.
+    Stream { print_as_you_go: bool },
+}
+
 fn transcribe_file(
     transcriber: &Transcriber,
     file: &Path,
     options: &TranscribeOptions,
-    stream: bool,
-    print_as_you_go: bool,
+    mode: Mode,
     timings: Option<f64>,
 ) -> Result<Vec<Segment>> {
     let decode_start = Instant::now();
@@ -196,7 +234,7 @@ fn transcribe_file(
             .map(|b| Arc::new(move |p: u8| b.set_position(p as u64)) as Arc<dyn Fn(u8) + Send + Sync>),
         ..Job::default()
     };
-    let segments = if stream {
+    let segments = if let Mode::Stream { print_as_you_go } = mode {
         let mut s = transcriber
             .stream(
                 options.clone(),
@@ -228,6 +266,8 @@ fn transcribe_file(
         }
         emit(s.finish()?, &mut finals)?;
         finals
+    } else if let Mode::Speech = mode {
+        transcriber.transcribe_speech(&samples, options, &job)?
     } else {
         transcriber.transcribe_with(&samples, options, &job)?
     };
@@ -241,7 +281,7 @@ fn transcribe_file(
             "load_ms": load_ms,
             "decode_ms": decode_ms,
             "transcribe_ms": transcribe_start.elapsed().as_secs_f64() * 1000.0,
-            "mode": if stream { "stream" } else { "full" },
+            "mode": match mode { Mode::Full => "full", Mode::Speech => "vad", Mode::Stream { .. } => "stream" },
         });
         eprintln!("{line}");
     }

@@ -208,3 +208,23 @@ fn broken_models_are_clear_errors() {
     let long = write(dir.path(), "long.bin", &long);
     assert!(matches!(Transcriber::load(&long), Err(AsrError::InvalidModel { .. })));
 }
+
+#[test]
+fn speech_only_path_keeps_accuracy_and_original_times() {
+    let (audio, spans, reference) = clips_with_pauses();
+    let full = text_of(&transcriber().transcribe(&audio, &opts()).unwrap());
+    let segments = transcriber().transcribe_speech(&audio, &opts(), &Job::default()).unwrap();
+    let speech = text_of(&segments);
+    let (full_wer, speech_wer) = (wer(&reference, &full), wer(&reference, &speech));
+    assert!(speech_wer <= full_wer + 0.02, "speech-only WER {speech_wer:.3} vs full {full_wer:.3}\n{speech}");
+    // Times refer to the original recording: every segment lies on a clip, none in a pause.
+    for s in &segments {
+        assert!(
+            spans.iter().any(|(a, b)| s.start_ms + 400 >= *a && s.end_ms <= b + 400),
+            "{s:?} is not on a clip {spans:?}"
+        );
+    }
+    assert!(segments.windows(2).all(|w| w[0].start_ms <= w[1].start_ms));
+    let silence = vec![0.0f32; ms_to_samples(5_000)];
+    assert!(transcriber().transcribe_speech(&silence, &opts(), &Job::default()).unwrap().is_empty());
+}

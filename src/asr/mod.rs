@@ -2,6 +2,7 @@
 
 mod error;
 pub mod model;
+mod speech;
 mod stream;
 mod transcriber;
 

@@ -1,0 +1,144 @@
+//! Speech-only transcription of a whole recording: voice-activity detection drops the silence,
+//! the utterances are packed back to back into windows of at most ~28 s, and each window is
+//! transcribed with an encoder window fitted to it. Times map back to the original recording.
+
+use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
+use crate::audio::vad::{self, Utterance};
+use crate::audio::{SAMPLE_RATE, ms_to_samples};
+
+/// Longest packed window: under whisper's 30 s so no utterance is cut at the window's edge.
+const WINDOW_MS: u64 = 28_000;
+/// Silence kept between packed utterances, so whisper still hears a sentence break.
+const GAP_MS: u64 = 300;
+/// How far a segment's end may run into the next piece and still count as late.
+const SPILL_MS: u64 = 1_000;
+
+/// A packed window and where each of its pieces came from.
+struct Window {
+    samples: Vec<f32>,
+    /// (start in window, start in recording, length), in samples.
+    pieces: Vec<(usize, u64, usize)>,
+}
+
+impl Window {
+    /// Index of the piece holding window sample `at` (a gap belongs to the piece before it).
+    fn piece_at(&self, at: usize) -> usize {
+        self.pieces.iter().rposition(|(start, _, _)| *start <= at).unwrap_or(0)
+    }
+
+    /// Recording time (ms) of a window time (ms); a time in a gap clamps to the end of the piece before it.
+    fn to_recording(&self, ms: u64) -> u64 {
+        let at = ms_to_samples(ms);
+        let (start, origin, len) = self.pieces[self.piece_at(at)];
+        let offset = at.saturating_sub(start).min(len);
+        (origin + offset as u64) * 1000 / SAMPLE_RATE as u64
+    }
+
+    /// A segment's span in the recording. whisper's end times run a little late; one that
+    /// barely reaches into the next piece is taken back to the end of its own.
+    fn span(&self, start_ms: u64, end_ms: u64) -> (u64, u64) {
+        let (a, b) = (ms_to_samples(start_ms), ms_to_samples(end_ms.max(start_ms)));
+        let (first, last) = (self.piece_at(a), self.piece_at(b));
+        let start = self.to_recording(start_ms);
+        let end = if last > first && b - self.pieces[last].0 < ms_to_samples(SPILL_MS) {
+            let (s, _, len) = self.pieces[first];
+            self.to_recording((s + len) as u64 * 1000 / SAMPLE_RATE as u64)
+        } else {
+            self.to_recording(end_ms.max(start_ms))
+        };
+        (start, end.max(start))
+    }
+}
+
+fn pack(utterances: Vec<Utterance>) -> Vec<Window> {
+    let limit = ms_to_samples(WINDOW_MS);
+    let gap = ms_to_samples(GAP_MS);
+    let mut windows: Vec<Window> = Vec::new();
+    for u in utterances {
+        let fits = windows.last().is_some_and(|w| w.samples.len() + gap + u.samples.len() <= limit);
+        if !fits {
+            windows.push(Window { samples: Vec::new(), pieces: Vec::new() });
+        }
+        let w = windows.last_mut().expect("just pushed");
+        if !w.samples.is_empty() {
+            w.samples.extend(std::iter::repeat_n(0.0, gap));
+        }
+        w.pieces.push((w.samples.len(), u.start_sample, u.samples.len()));
+        w.samples.extend_from_slice(&u.samples);
+    }
+    windows
+}
+
+impl Transcriber {
+    /// Transcribe only the speech in `audio` (see the module docs); much faster on recordings
+    /// with pauses, and silence can never turn into hallucinated text.
+    pub fn transcribe_speech(
+        &self,
+        audio: &[f32],
+        options: &TranscribeOptions,
+        job: &Job,
+    ) -> Result<Vec<Segment>, AsrError> {
+        let language = self.language(options)?;
+        let windows = pack(vad::utterances(audio, &options.vad));
+        let mut state = self.take_state()?;
+        let mut segments = Vec::new();
+        let mut context = String::new();
+        let mut result = Ok(());
+        for (i, window) in windows.iter().enumerate() {
+            let mut opts = options.clone();
+            opts.fit_window = true;
+            // Carry the previous window's last words, as whisper does inside one 30 s window.
+            if !context.is_empty() {
+                opts.initial_prompt = Some(match &options.initial_prompt {
+                    Some(user) => format!("{user} {context}"),
+                    None => context.clone(),
+                });
+            }
+            let pieces = match self.run(&mut state, &window.samples, &opts, language, job) {
+                Ok(p) => p,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            for p in pieces {
+                let (start_ms, end_ms) = window.span(p.start_ms, p.end_ms);
+                segments.push(Segment { start_ms, end_ms, text: p.text });
+            }
+            context = segments.iter().rev().take(3).rev().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+            if let Some(progress) = &job.on_progress {
+                progress(((i + 1) * 100 / windows.len()) as u8);
+            }
+        }
+        self.give_back(state);
+        result.map(|()| segments)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::samples_to_ms;
+
+    fn utt(start_ms: u64, len_ms: u64) -> Utterance {
+        Utterance { start_sample: ms_to_samples(start_ms) as u64, samples: vec![0.1; ms_to_samples(len_ms)] }
+    }
+
+    #[test]
+    fn packs_utterances_into_windows_and_maps_times_back() {
+        let windows = pack(vec![utt(1_000, 5_000), utt(10_000, 4_000), utt(20_000, 20_000), utt(45_000, 2_000)]);
+        assert_eq!(windows.len(), 2, "the 20 s utterance does not fit after 9.3 s");
+        let w = &windows[0];
+        assert_eq!(w.samples.len(), ms_to_samples(5_000 + GAP_MS + 4_000));
+        assert_eq!(w.to_recording(0), 1_000);
+        assert_eq!(w.to_recording(4_000), 5_000);
+        // Inside the second piece: 5.3 s into the window is its start.
+        assert_eq!(w.to_recording(5_300 + 1_000), 11_000);
+        assert_eq!(samples_to_ms(windows[1].samples.len()), 20_000 + GAP_MS + 2_000);
+        assert_eq!(windows[1].to_recording(20_300 + 500), 45_500);
+        // An end that spills 200 ms into the next piece belongs to the first piece.
+        assert_eq!(w.span(1_000, 5_300 + 200), (2_000, 6_000));
+        // One that runs well into it spans both.
+        assert_eq!(w.span(1_000, 5_300 + 2_000), (2_000, 12_000));
+    }
+}

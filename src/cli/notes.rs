@@ -1,0 +1,254 @@
+//! `sotto note …`, `sotto search`, `sotto export`: the notes library from the command line.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
+use sotto::export::{Format, render};
+use sotto::notes::{EmbedderFiles, Library, SearchMode};
+use sotto::store::{NewNote, Note, Source};
+use sotto::{audio, paths};
+
+/// Manage voice notes.
+#[derive(Subcommand)]
+pub enum NoteCommand {
+    /// Save a note from text, a text file or an audio file; prints the new id.
+    Add(AddArgs),
+    /// Show a note with its timed segments.
+    Show {
+        /// Note id.
+        id: i64,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List notes, newest first.
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a note.
+    Delete {
+        /// Note id.
+        id: i64,
+    },
+}
+
+/// What a new note is made from (exactly one).
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct AddArgs {
+    /// The note's text.
+    #[arg(long)]
+    text: Option<String>,
+    /// A UTF-8 text file.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// An audio file to transcribe (timestamps are kept per segment).
+    #[arg(long, value_name = "FILE")]
+    audio: Option<PathBuf>,
+}
+
+/// `sotto search` arguments.
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Words, "exact phrases", prefix*; or a question in your own words (meaning search).
+    query: String,
+    /// Ranking: hybrid (default) fuses keyword and meaning rankings.
+    #[arg(long, value_enum, default_value_t = SearchMode::Hybrid)]
+    mode: SearchMode,
+    /// Most results.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Print [{"id", "title", "score", "snippet"}], best first.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `sotto export` arguments.
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Note id.
+    id: i64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+    format: ExportFormat,
+}
+
+/// Note export formats.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Markdown: title, text, timed segments.
+    Md,
+    /// Plain text.
+    Txt,
+    /// SubRip subtitles of the segments.
+    Srt,
+    /// WebVTT subtitles of the segments.
+    Vtt,
+    /// The whole note as JSON.
+    Json,
+}
+
+/// The data dir: `--data-dir`, `$SOTTO_DATA_DIR`, else the platform data dir.
+pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
+    arg.unwrap_or_else(|| dirs::data_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto")))
+}
+
+fn passphrase() -> Result<String> {
+    if let Ok(p) = std::env::var("SOTTO_PASSPHRASE") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Passphrase for Sotto's notes: ").context("cannot read the passphrase");
+    }
+    bail!("the notes are encrypted: set SOTTO_PASSPHRASE or run in a terminal to be asked")
+}
+
+/// The MiniLM files in the model dirs, if installed.
+fn embedder_files() -> Option<EmbedderFiles> {
+    paths::model_dirs().into_iter().find_map(|d| {
+        let files = EmbedderFiles {
+            onnx: d.join("all-MiniLM-L6-v2.onnx"),
+            tokenizer: d.join("all-MiniLM-L6-v2.tokenizer.json"),
+        };
+        (files.onnx.is_file() && files.tokenizer.is_file()).then_some(files)
+    })
+}
+
+fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
+    let files = if with_embedder { embedder_files() } else { None };
+    Ok(Library::open(dir, &passphrase()?, files.as_ref())?)
+}
+
+/// Run a `note` subcommand.
+pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
+    match command {
+        NoteCommand::Add(args) => {
+            let new = if let Some(text) = args.text {
+                NewNote { body: text, source: Some(Source::Text), ..NewNote::default() }
+            } else if let Some(file) = args.file {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let body = String::from_utf8(bytes).map_err(|e| {
+                    anyhow!(
+                        "{}: not UTF-8 text (invalid byte at offset {})",
+                        file.display(),
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
+                NewNote { body, source: Some(Source::Text), ..NewNote::default() }
+            } else {
+                let file = args.audio.expect("clap requires one source");
+                audio_note(&file)?
+            };
+            if new.body.trim().is_empty() {
+                bail!("the note is empty (no text, or no speech in the audio)");
+            }
+            let lib = open(dir, true)?;
+            let id = lib.add(&new)?;
+            println!("{id}");
+            Ok(true)
+        }
+        NoteCommand::Show { id, json } => {
+            let note = open(dir, false)?.get(id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&note)?);
+            } else {
+                print!("{}", markdown(&note));
+            }
+            Ok(true)
+        }
+        NoteCommand::List { json } => {
+            let notes = open(dir, false)?.list()?;
+            if json {
+                println!("{}", serde_json::to_string(&notes)?);
+            } else {
+                for n in notes {
+                    println!("{:>6}  {:<9} {}", n.id, format!("{:?}", n.source).to_lowercase(), n.title);
+                }
+            }
+            Ok(true)
+        }
+        NoteCommand::Delete { id } => {
+            open(dir, true)?.delete(id)?;
+            Ok(true)
+        }
+    }
+}
+
+fn audio_note(file: &Path) -> Result<NewNote> {
+    let model = paths::default_model()
+        .map_err(|_| anyhow!("no speech model installed; run `make fixtures` or `sotto models fetch`"))?;
+    let decoded = audio::decode_file(file)?;
+    let pcm = audio::resample_mono(&decoded.samples, decoded.sample_rate, audio::SAMPLE_RATE)?;
+    let transcriber = Transcriber::load(&model)?;
+    let segments: Vec<Segment> = transcriber.transcribe_with(&pcm, &TranscribeOptions::default(), &Job::default())?;
+    let body = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    Ok(NewNote {
+        body,
+        source: Some(Source::Audio),
+        segments,
+        recording: Some((
+            file.canonicalize().unwrap_or(file.to_path_buf()),
+            audio::samples_to_ms(pcm.len()),
+            decoded.sample_rate,
+        )),
+        ..NewNote::default()
+    })
+}
+
+/// Run `sotto search`.
+pub fn search(args: SearchArgs, dir: &Path) -> Result<bool> {
+    if args.mode == SearchMode::Meaning && embedder_files().is_none() {
+        bail!("search by meaning needs the MiniLM model (run `make fixtures` or `sotto models fetch minilm-l6-v2`)");
+    }
+    let hits = open(dir, true)?.search(&args.query, args.mode, args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&hits)?);
+    } else {
+        for h in hits {
+            println!("{:>6}  {:.3}  {}\n        {}", h.id, h.score, h.title, h.snippet);
+        }
+    }
+    Ok(true)
+}
+
+/// Run `sotto export`.
+pub fn export(args: ExportArgs, dir: &Path) -> Result<bool> {
+    let note = open(dir, false)?.get(args.id)?;
+    let segments = if note.segments.is_empty() {
+        // A typed note exports as one cue.
+        vec![Segment { start_ms: 0, end_ms: 0, text: note.body.clone() }]
+    } else {
+        note.segments.clone()
+    };
+    let out = match args.format {
+        ExportFormat::Md => markdown(&note),
+        ExportFormat::Txt => format!("{}\n", note.body.trim_end()),
+        ExportFormat::Srt => render(&segments, Format::Srt),
+        ExportFormat::Vtt => render(&segments, Format::Vtt),
+        ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&note)?),
+    };
+    print!("{out}");
+    Ok(true)
+}
+
+fn markdown(note: &Note) -> String {
+    let mut out = format!("# {}\n\n{}\n", note.title, note.body.trim_end());
+    if !note.segments.is_empty() {
+        out.push_str("\n## Segments\n\n");
+        for s in &note.segments {
+            out.push_str(&format!(
+                "- [{:02}:{:02}.{:03}] {}\n",
+                s.start_ms / 60_000,
+                s.start_ms / 1000 % 60,
+                s.start_ms % 1000,
+                s.text
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,265 @@
+//! Voice notes: the encrypted store, the embedder and the vector index together. Saving returns
+//! at once; embedding runs on a worker thread, and searches wait for pending notes first, so a
+//! note is findable by meaning as soon as it is saved.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use serde::Serialize;
+
+use crate::store::vector::{FlatIndex, VectorIndex, reciprocal_rank_fusion};
+use crate::store::{DB_FILE, KeywordHit, NewNote, Note, NoteSummary, Store, StoreError};
+use crate::text::{EmbedError, Embedder};
+use crate::vault::{self, VaultError};
+
+/// Id of the embedding model in the database (vectors of different models never mix).
+pub const EMBED_MODEL_ID: &str = "minilm-l6-v2";
+/// Only the start of huge notes is embedded (keyword search still sees all of it).
+const MAX_EMBED_BYTES: usize = 48 * 1024;
+
+/// Why a notes operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NotesError {
+    /// Key trouble.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// Database trouble.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Embedder trouble.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+}
+
+/// How to rank search results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Keyword and meaning rankings fused (reciprocal-rank fusion).
+    Hybrid,
+    /// FTS5 words, phrases and prefixes.
+    Keyword,
+    /// Sentence-embedding similarity.
+    Meaning,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Note id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Relevance, higher is better (bm25, cosine or fused, by mode).
+    pub score: f64,
+    /// Excerpt: the keyword match when there is one, else the start of the note.
+    pub snippet: String,
+}
+
+struct Pending {
+    count: Mutex<usize>,
+    done: Condvar,
+}
+
+/// The notes library of one data dir.
+pub struct Library {
+    store: Arc<Mutex<Store>>,
+    index: Arc<RwLock<FlatIndex>>,
+    embedder: Option<Arc<Embedder>>,
+    jobs: Option<Sender<i64>>,
+    pending: Arc<Pending>,
+    worker: Option<JoinHandle<()>>,
+}
+
+/// Where the embedding model files are.
+#[derive(Debug, Clone)]
+pub struct EmbedderFiles {
+    /// The ONNX graph.
+    pub onnx: PathBuf,
+    /// Its tokenizer.json.
+    pub tokenizer: PathBuf,
+}
+
+impl Library {
+    /// Unlock `data_dir` with `passphrase`; `embedder` enables search by meaning.
+    pub fn open(data_dir: &Path, passphrase: &str, embedder: Option<&EmbedderFiles>) -> Result<Self, NotesError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| VaultError::Io { path: data_dir.to_path_buf(), source })?;
+        let params = vault::params(data_dir)?;
+        let key = vault::derive_key(passphrase, &params)?;
+        let store = match Store::open(&data_dir.join(DB_FILE), &key) {
+            Err(StoreError::WrongKey) => return Err(VaultError::WrongPassphrase.into()),
+            other => other?,
+        };
+        let embedder = match embedder {
+            Some(files) => Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?)),
+            None => None,
+        };
+        let mut index = FlatIndex::new();
+        if embedder.is_some() {
+            let mut by_note: Vec<(i64, Vec<Vec<f32>>)> = Vec::new();
+            for (id, v) in store.embeddings(EMBED_MODEL_ID)? {
+                match by_note.last_mut() {
+                    Some((last, vs)) if *last == id => vs.push(v),
+                    _ => by_note.push((id, vec![v])),
+                }
+            }
+            for (id, vs) in by_note {
+                index.upsert(id, vs);
+            }
+        }
+        let mut lib = Library {
+            store: Arc::new(Mutex::new(store)),
+            index: Arc::new(RwLock::new(index)),
+            embedder,
+            jobs: None,
+            pending: Arc::new(Pending { count: Mutex::new(0), done: Condvar::new() }),
+            worker: None,
+        };
+        lib.start_worker();
+        // Notes saved while no embedder was available get their vectors now.
+        if lib.embedder.is_some() {
+            let missing = lib.store.lock().expect("store lock").unembedded(EMBED_MODEL_ID)?;
+            for id in missing {
+                lib.enqueue(id);
+            }
+        }
+        Ok(lib)
+    }
+
+    fn start_worker(&mut self) {
+        let Some(embedder) = self.embedder.clone() else { return };
+        let (tx, rx) = channel::<i64>();
+        let (store, index, pending) = (self.store.clone(), self.index.clone(), self.pending.clone());
+        self.jobs = Some(tx);
+        self.worker = Some(std::thread::spawn(move || {
+            for id in rx {
+                if let Err(e) = embed_note(&embedder, &store, &index, id) {
+                    tracing::warn!("note {id}: embedding failed: {e}");
+                }
+                let mut n = pending.count.lock().expect("pending lock");
+                *n -= 1;
+                pending.done.notify_all();
+            }
+        }));
+    }
+
+    fn enqueue(&self, id: i64) {
+        if let Some(jobs) = &self.jobs {
+            *self.pending.count.lock().expect("pending lock") += 1;
+            if jobs.send(id).is_err() {
+                *self.pending.count.lock().expect("pending lock") -= 1;
+            }
+        }
+    }
+
+    /// Wait until every saved note is embedded and indexed.
+    pub fn flush(&self) {
+        let mut n = self.pending.count.lock().expect("pending lock");
+        while *n > 0 {
+            n = self.pending.done.wait(n).expect("pending lock");
+        }
+    }
+
+    /// Save a note; returns its id at once (embedding follows on the worker).
+    pub fn add(&self, note: &NewNote) -> Result<i64, NotesError> {
+        let id = self.store.lock().expect("store lock").add_note(note)?;
+        self.enqueue(id);
+        Ok(id)
+    }
+
+    /// One note with its segments.
+    pub fn get(&self, id: i64) -> Result<Note, NotesError> {
+        Ok(self.store.lock().expect("store lock").note(id)?)
+    }
+
+    /// All notes, newest first.
+    pub fn list(&self) -> Result<Vec<NoteSummary>, NotesError> {
+        Ok(self.store.lock().expect("store lock").list()?)
+    }
+
+    /// Delete a note and its vectors.
+    pub fn delete(&self, id: i64) -> Result<(), NotesError> {
+        self.flush();
+        self.store.lock().expect("store lock").delete(id)?;
+        self.index.write().expect("index lock").remove(id);
+        Ok(())
+    }
+
+    /// Search notes; `Meaning` and `Hybrid` need the embedder (else they fall back to keywords).
+    pub fn search(&self, query: &str, mode: SearchMode, limit: usize) -> Result<Vec<Hit>, NotesError> {
+        if query.trim().is_empty() {
+            return Err(StoreError::EmptyQuery.into());
+        }
+        let limit = limit.max(1);
+        let mode = if self.embedder.is_none() { SearchMode::Keyword } else { mode };
+        let keyword = || -> Result<Vec<KeywordHit>, NotesError> {
+            match self.store.lock().expect("store lock").keyword_search(query, limit * 4) {
+                Ok(hits) => Ok(hits),
+                // Only symbols or emoji: no word for FTS5 to match (meaning search may still find it).
+                Err(StoreError::EmptyQuery) => Ok(Vec::new()),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let meaning = || -> Result<Vec<(i64, f32)>, NotesError> {
+            let embedder = self.embedder.as_ref().expect("checked above");
+            self.flush();
+            let q = embedder.embed(&[query])?.remove(0);
+            Ok(self.index.read().expect("index lock").search(&q, limit * 4))
+        };
+        let hits: Vec<(i64, f64, Option<String>)> = match mode {
+            SearchMode::Keyword => keyword()?.into_iter().map(|h| (h.id, h.score, Some(h.snippet))).collect(),
+            SearchMode::Meaning => meaning()?.into_iter().map(|(id, s)| (id, s as f64, None)).collect(),
+            SearchMode::Hybrid => {
+                let kw = keyword()?;
+                let mv = meaning()?;
+                let fused =
+                    reciprocal_rank_fusion(&[kw.iter().map(|h| h.id).collect(), mv.iter().map(|h| h.0).collect()]);
+                fused
+                    .into_iter()
+                    .map(|(id, s)| (id, s, kw.iter().find(|h| h.id == id).map(|h| h.snippet.clone())))
+                    .collect()
+            }
+        };
+        let store = self.store.lock().expect("store lock");
+        let mut out = Vec::new();
+        for (id, score, snippet) in hits.into_iter().take(limit) {
+            let note = store.note(id)?;
+            let snippet = snippet.unwrap_or_else(|| excerpt(&note.body));
+            out.push(Hit { id, title: note.title, score, snippet });
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        // Let queued embeddings finish: a CLI run that saved a note must leave it searchable.
+        self.jobs.take();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn embed_note(embedder: &Embedder, store: &Mutex<Store>, index: &RwLock<FlatIndex>, id: i64) -> Result<(), NotesError> {
+    let note = store.lock().expect("store lock").note(id)?;
+    let text = format!("{}\n{}", note.title, note.body);
+    let mut end = text.len().min(MAX_EMBED_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let vectors: Vec<Vec<f32>> = embedder.embed_chunks(&text[..end])?.into_iter().map(|c| c.vector).collect();
+    store.lock().expect("store lock").put_embeddings(id, EMBED_MODEL_ID, &vectors)?;
+    index.write().expect("index lock").upsert(id, vectors);
+    Ok(())
+}
+
+fn excerpt(body: &str) -> String {
+    let mut s: String = body.chars().take(120).collect();
+    if body.chars().count() > 120 {
+        s.push('…');
+    }
+    s.replace('\n', " ")
+}

@@ -1,0 +1,350 @@
+//! Notes on disk: an encrypted SQLite (SQLCipher) database with versioned migrations, FTS5
+//! keyword search and stored embeddings for search by meaning.
+
+mod error;
+mod query;
+mod schema;
+pub mod vector;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+pub use error::StoreError;
+pub use query::fts_query;
+pub use schema::migrations;
+
+use crate::asr::Segment;
+use crate::vault::Key;
+
+/// Database file name inside the data dir.
+pub const DB_FILE: &str = "sotto.db";
+
+/// Where a note came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Typed or pasted text.
+    Text,
+    /// A transcribed audio file.
+    Audio,
+    /// Live dictation.
+    Dictation,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Text => "text",
+            Source::Audio => "audio",
+            Source::Dictation => "dictation",
+        }
+    }
+    fn parse(s: &str) -> Source {
+        match s {
+            "audio" => Source::Audio,
+            "dictation" => Source::Dictation,
+            _ => Source::Text,
+        }
+    }
+}
+
+/// A note to save.
+#[derive(Debug, Clone, Default)]
+pub struct NewNote {
+    /// Title; the first line of the body when empty.
+    pub title: String,
+    /// Full text.
+    pub body: String,
+    /// Where it came from.
+    pub source: Option<Source>,
+    /// Timed segments, for transcribed audio.
+    pub segments: Vec<Segment>,
+    /// The audio it was transcribed from: (path, duration ms, sample rate).
+    pub recording: Option<(PathBuf, u64, u32)>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// A saved note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// Id.
+    pub id: i64,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Seconds since the Unix epoch.
+    pub updated_at: i64,
+    /// Title.
+    pub title: String,
+    /// Full text.
+    pub body: String,
+    /// Where it came from.
+    pub source: Source,
+    /// Timed segments (empty for typed notes).
+    pub segments: Vec<Segment>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// One line of a note list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteSummary {
+    /// Id.
+    pub id: i64,
+    /// Seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Title.
+    pub title: String,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// A keyword hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeywordHit {
+    /// Note id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// bm25 relevance (higher is better).
+    pub score: f64,
+    /// Matching excerpt, matches wrapped in `**`.
+    pub snippet: String,
+}
+
+/// The open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (or create) the encrypted database at `path` with `key`, and migrate it.
+    pub fn open(path: &Path, key: &Key) -> Result<Self, StoreError> {
+        let mut conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
+        // A raw key skips SQLCipher's own PBKDF2: Argon2id already stretched the passphrase.
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key.as_ref())))
+            .map_err(|e| StoreError::from_sqlite(path, e))?;
+        // Keying activates SQLCipher's default logging to stderr; errors reach the user typed instead.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;").map_err(|e| StoreError::from_sqlite(path, e))?;
+        // The first read is where a wrong key shows: the pages do not decrypt.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => StoreError::WrongKey,
+                _ => StoreError::from_sqlite(path, e),
+            });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| StoreError::from_sqlite(path, e))?;
+        // Switching to WAL needs an exclusive lock: only ask when it is not WAL already, so a
+        // second process can open the database while the first is writing.
+        let mode: String =
+            conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(|e| StoreError::from_sqlite(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.execute_batch("PRAGMA journal_mode = WAL;").map_err(|e| StoreError::from_sqlite(path, e))?;
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
+            .map_err(|e| StoreError::from_sqlite(path, e))?;
+        migrations().to_latest(&mut conn).map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(Self { conn, path: path.to_path_buf() })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(&self.path, e)
+    }
+
+    /// Save a note with its segments, recording and tags in one transaction; returns its id.
+    pub fn add_note(&mut self, note: &NewNote) -> Result<i64, StoreError> {
+        let now = now();
+        let title = if note.title.trim().is_empty() { derive_title(&note.body) } else { note.title.trim().to_string() };
+        let path = self.path.clone();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        // IMMEDIATE takes the write lock up front, so a busy database waits (busy_timeout)
+        // instead of failing half-way.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.execute(
+            "INSERT INTO notes (created_at, updated_at, title, body, source) VALUES (?1, ?1, ?2, ?3, ?4)",
+            params![now, title, note.body, note.source.unwrap_or(Source::Text).as_str()],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut seg = tx
+                .prepare("INSERT INTO segments (note_id, start_ms, end_ms, text) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            for s in &note.segments {
+                seg.execute(params![id, s.start_ms as i64, s.end_ms as i64, s.text]).map_err(err)?;
+            }
+            let mut tag = tx.prepare("INSERT OR IGNORE INTO tags (note_id, tag) VALUES (?1, ?2)").map_err(err)?;
+            for t in &note.tags {
+                tag.execute(params![id, t]).map_err(err)?;
+            }
+        }
+        if let Some((rec, duration_ms, rate)) = &note.recording {
+            tx.execute(
+                "INSERT INTO recordings (note_id, path, duration_ms, sample_rate) VALUES (?1, ?2, ?3, ?4)",
+                params![id, rec.to_string_lossy(), *duration_ms as i64, rate],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    /// A note with its segments and tags.
+    pub fn note(&self, id: i64) -> Result<Note, StoreError> {
+        let row = self
+            .conn
+            .query_row("SELECT id, created_at, updated_at, title, body, source FROM notes WHERE id = ?1", [id], |r| {
+                Ok(Note {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    updated_at: r.get(2)?,
+                    title: r.get(3)?,
+                    body: r.get(4)?,
+                    source: Source::parse(&r.get::<_, String>(5)?),
+                    segments: Vec::new(),
+                    tags: Vec::new(),
+                })
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let mut note = row.ok_or(StoreError::NoSuchNote(id))?;
+        let mut seg = self
+            .conn
+            .prepare("SELECT start_ms, end_ms, text FROM segments WHERE note_id = ?1 ORDER BY start_ms, id")
+            .map_err(|e| self.err(e))?;
+        note.segments = seg
+            .query_map([id], |r| {
+                Ok(Segment {
+                    start_ms: r.get::<_, i64>(0)? as u64,
+                    end_ms: r.get::<_, i64>(1)? as u64,
+                    text: r.get(2)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        let mut tags =
+            self.conn.prepare("SELECT tag FROM tags WHERE note_id = ?1 ORDER BY tag").map_err(|e| self.err(e))?;
+        note.tags = tags.query_map([id], |r| r.get(0)).and_then(Iterator::collect).map_err(|e| self.err(e))?;
+        Ok(note)
+    }
+
+    /// All notes, newest first.
+    pub fn list(&self) -> Result<Vec<NoteSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, created_at, title, source FROM notes ORDER BY created_at DESC, id DESC")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| {
+            Ok(NoteSummary {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                title: r.get(2)?,
+                source: Source::parse(&r.get::<_, String>(3)?),
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| self.err(e))
+    }
+
+    /// Delete a note and everything hanging off it.
+    pub fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        let n = self.conn.execute("DELETE FROM notes WHERE id = ?1", [id]).map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::NoSuchNote(id));
+        }
+        Ok(())
+    }
+
+    /// FTS5 keyword search, best first; the query is plain words, `"phrases"` and `prefix*`.
+    pub fn keyword_search(&self, query: &str, limit: usize) -> Result<Vec<KeywordHit>, StoreError> {
+        let Some(fts) = fts_query(query) else {
+            return Err(StoreError::EmptyQuery);
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT n.id, n.title, bm25(notes_fts, 4.0, 1.0), snippet(notes_fts, 1, '**', '**', '…', 16)
+                 FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid
+                 WHERE notes_fts MATCH ?1 ORDER BY bm25(notes_fts, 4.0, 1.0) LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(params![fts, limit as i64], |r| {
+            // bm25() is lower-is-better and negative; flip it so every score reads "higher is better".
+            Ok(KeywordHit { id: r.get(0)?, title: r.get(1)?, score: -r.get::<_, f64>(2)?, snippet: r.get(3)? })
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| self.err(e))
+    }
+
+    /// Replace a note's embedding chunks for `model_id`.
+    pub fn put_embeddings(&mut self, note_id: i64, model_id: &str, vectors: &[Vec<f32>]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        tx.execute("DELETE FROM embeddings WHERE note_id = ?1 AND model_id = ?2", params![note_id, model_id])
+            .map_err(err)?;
+        {
+            let mut stmt = tx
+                .prepare("INSERT INTO embeddings (note_id, chunk, model_id, dim, vector) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(err)?;
+            for (i, v) in vectors.iter().enumerate() {
+                let blob: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                stmt.execute(params![note_id, i as i64, model_id, v.len() as i64, blob]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Every stored vector of `model_id`: (note id, vector).
+    pub fn embeddings(&self, model_id: &str) -> Result<Vec<(i64, Vec<f32>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT note_id, vector FROM embeddings WHERE model_id = ?1 ORDER BY note_id, chunk")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([model_id], |r| {
+            let blob: Vec<u8> = r.get(1)?;
+            Ok((r.get(0)?, blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()))
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| self.err(e))
+    }
+
+    /// Notes that have no vectors for `model_id` yet (saved while the embedder was busy or off).
+    pub fn unembedded(&self, model_id: &str) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id FROM notes WHERE id NOT IN (SELECT note_id FROM embeddings WHERE model_id = ?1) ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([model_id], |r| r.get(0)).and_then(Iterator::collect).map_err(|e| self.err(e))
+    }
+
+    /// Direct access for tests and maintenance.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// First non-empty line, at most 80 characters.
+fn derive_title(body: &str) -> String {
+    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("Untitled");
+    let mut title: String = line.chars().take(80).collect();
+    if line.chars().count() > 80 {
+        title.push('…');
+    }
+    title
+}

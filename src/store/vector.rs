@@ -1,0 +1,131 @@
+//! Search by meaning: a vector index behind a trait (brute force today; an ANN index can replace
+//! it) and reciprocal-rank fusion of keyword and vector rankings.
+
+use std::collections::HashMap;
+
+/// Nearest-neighbour search over note chunk vectors.
+pub trait VectorIndex: Send + Sync {
+    /// Replace all vectors of a note.
+    fn upsert(&mut self, note_id: i64, vectors: Vec<Vec<f32>>);
+    /// Forget a note.
+    fn remove(&mut self, note_id: i64);
+    /// Notes by best chunk cosine to `query` (unit vector), best first.
+    fn search(&self, query: &[f32], limit: usize) -> Vec<(i64, f32)>;
+    /// Number of chunks indexed.
+    fn len(&self) -> usize;
+    /// Whether nothing is indexed.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Exact search: one contiguous matrix scanned with dot products (vectorises well); fine to
+/// ~100k chunks on a phone.
+#[derive(Debug, Default)]
+pub struct FlatIndex {
+    dim: usize,
+    data: Vec<f32>,
+    owners: Vec<i64>,
+}
+
+impl FlatIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl VectorIndex for FlatIndex {
+    fn upsert(&mut self, note_id: i64, vectors: Vec<Vec<f32>>) {
+        self.remove(note_id);
+        for v in vectors {
+            if self.dim == 0 {
+                self.dim = v.len();
+            }
+            if v.len() != self.dim {
+                continue;
+            }
+            self.data.extend_from_slice(&v);
+            self.owners.push(note_id);
+        }
+    }
+
+    fn remove(&mut self, note_id: i64) {
+        if !self.owners.contains(&note_id) {
+            return;
+        }
+        let dim = self.dim;
+        let mut data = Vec::with_capacity(self.data.len());
+        let mut owners = Vec::with_capacity(self.owners.len());
+        for (i, &o) in self.owners.iter().enumerate() {
+            if o != note_id {
+                data.extend_from_slice(&self.data[i * dim..(i + 1) * dim]);
+                owners.push(o);
+            }
+        }
+        self.data = data;
+        self.owners = owners;
+    }
+
+    fn search(&self, query: &[f32], limit: usize) -> Vec<(i64, f32)> {
+        if self.dim == 0 || query.len() != self.dim {
+            return Vec::new();
+        }
+        let mut best: HashMap<i64, f32> = HashMap::new();
+        for (row, &owner) in self.data.chunks_exact(self.dim).zip(&self.owners) {
+            let score: f32 = row.iter().zip(query).map(|(a, b)| a * b).sum();
+            let e = best.entry(owner).or_insert(f32::MIN);
+            if score > *e {
+                *e = score;
+            }
+        }
+        let mut ranked: Vec<(i64, f32)> = best.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        ranked
+    }
+
+    fn len(&self) -> usize {
+        self.owners.len()
+    }
+}
+
+/// The constant of reciprocal-rank fusion (Cormack et al.): damps the weight of the top ranks.
+const RRF_K: f64 = 60.0;
+
+/// Fuse rankings (ids best first) into one: score = Σ 1 / (k + rank).
+pub fn reciprocal_rank_fusion(rankings: &[Vec<i64>]) -> Vec<(i64, f64)> {
+    let mut scores: HashMap<i64, f64> = HashMap::new();
+    for ranking in rankings {
+        for (rank, id) in ranking.iter().enumerate() {
+            *scores.entry(*id).or_default() += 1.0 / (RRF_K + rank as f64 + 1.0);
+        }
+    }
+    let mut fused: Vec<(i64, f64)> = scores.into_iter().collect();
+    fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    fused
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_index_ranks_by_best_chunk() {
+        let mut idx = FlatIndex::new();
+        idx.upsert(1, vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+        idx.upsert(2, vec![vec![0.6, 0.8]]);
+        assert_eq!(idx.search(&[0.0, 1.0], 10), vec![(1, 1.0), (2, 0.8)]);
+        idx.upsert(1, vec![vec![-1.0, 0.0]]);
+        assert_eq!(idx.search(&[0.0, 1.0], 10)[0].0, 2);
+        idx.remove(2);
+        assert_eq!(idx.len(), 1);
+    }
+
+    #[test]
+    fn fusion_rewards_agreement() {
+        let fused = reciprocal_rank_fusion(&[vec![1, 2, 3], vec![2, 4, 5]]);
+        assert_eq!(fused[0].0, 2, "found by both beats first in one: {fused:?}");
+        assert_eq!(fused.len(), 5);
+    }
+}

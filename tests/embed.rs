@@ -1,0 +1,116 @@
+//! The tract embedder against independent reference vectors (a float64 numpy forward pass).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::*;
+use sotto::text::{EmbedError, Embedder, cosine};
+
+struct Reference {
+    text: String,
+    ids: Vec<u32>,
+    embedding: Vec<f32>,
+}
+
+fn references() -> Vec<Reference> {
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("data/minilm_reference.json")).expect("reference JSON");
+    json["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| Reference {
+            text: s["text"].as_str().unwrap().to_string(),
+            ids: s["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect(),
+            embedding: s["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect(),
+        })
+        .collect()
+}
+
+fn model_file(name: &str) -> std::path::PathBuf {
+    let path = cache().join("models").join(name);
+    assert!(path.exists(), "missing {} — run `make fixtures`", path.display());
+    path
+}
+
+fn fp32() -> &'static Embedder {
+    static E: OnceLock<Embedder> = OnceLock::new();
+    E.get_or_init(|| {
+        Embedder::load(&model_file("all-MiniLM-L6-v2.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json")).unwrap()
+    })
+}
+
+#[test]
+fn matches_the_reference_forward_pass() {
+    let refs = references();
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    // All at once (padded batch) and one by one must both match.
+    let batched = fp32().embed(&texts).unwrap();
+    for (r, v) in refs.iter().zip(&batched) {
+        let single = fp32().embed(&[&r.text]).unwrap().remove(0);
+        assert_eq!(v.len(), 384);
+        assert!(cosine(v, &r.embedding) >= 0.9999, "{:?}: cosine {}", r.text, cosine(v, &r.embedding));
+        assert!(cosine(&single, &r.embedding) >= 0.9999, "{:?} alone", r.text);
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+    // The tokenizer gives the reference's token ids (longest padding, not the file's fixed 128).
+    for r in &refs {
+        assert_eq!(fp32().token_ids(&r.text).unwrap(), r.ids, "{:?}", r.text);
+    }
+    let food = &batched[0];
+    assert!((cosine(food, &batched[1]) - 0.7553).abs() < 0.001);
+    assert!((cosine(food, &batched[2]) - 0.2474).abs() < 0.001);
+}
+
+#[test]
+fn int8_variant_runs_in_tract_close_to_fp32() {
+    let int8 =
+        Embedder::load(&model_file("all-MiniLM-L6-v2-int8.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json"))
+            .unwrap();
+    let refs = references();
+    for r in refs.iter().filter(|r| !r.text.is_empty()) {
+        let q = int8.embed(&[&r.text]).unwrap().remove(0);
+        let c = cosine(&q, &r.embedding);
+        assert!(c >= 0.99, "{:?}: int8 cosine {c}", r.text);
+    }
+}
+
+#[test]
+fn long_texts_are_split_into_overlapping_chunks() {
+    let sentence = "The committee reviewed the budget for the new library and decided to postpone the vote. ";
+    let text = sentence.repeat(40); // ~ 640 words, well over 256 tokens
+    let chunks = fp32().embed_chunks(&text).unwrap();
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    assert_eq!(chunks[0].start, 0);
+    assert_eq!(chunks.last().unwrap().end, text.trim_end().len());
+    for w in chunks.windows(2) {
+        assert!(w[1].start < w[0].end, "chunks overlap: {:?} {:?}", (w[0].start, w[0].end), (w[1].start, w[1].end));
+    }
+    // Each chunk is about the same thing as the sentence.
+    let one = fp32().embed(&[sentence]).unwrap().remove(0);
+    let other = fp32().embed(&["A cat chased a mouse across the garden."]).unwrap().remove(0);
+    for c in &chunks {
+        let (same, unrelated) = (cosine(&c.vector, &one), cosine(&c.vector, &other));
+        assert!(same > 0.6 && unrelated < 0.3, "chunk {}..{}: {same} vs {unrelated}", c.start, c.end);
+    }
+    // A short text is one chunk covering it all.
+    let short = fp32().embed_chunks("Call Ana at five.").unwrap();
+    assert_eq!((short.len(), short[0].start, short[0].end), (1, 0, 17));
+}
+
+#[test]
+fn bad_model_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = model_file("all-MiniLM-L6-v2.tokenizer.json");
+    let missing = dir.path().join("none.onnx");
+    assert!(matches!(Embedder::load(&missing, &tok), Err(EmbedError::Model { .. })));
+    let garbage = write(dir.path(), "garbage.onnx", b"this is not a protobuf");
+    assert!(matches!(Embedder::load(&garbage, &tok), Err(EmbedError::Model { .. })));
+    let bad_tok = write(dir.path(), "tokenizer.json", b"{\"not\": \"a tokenizer\"}");
+    assert!(matches!(
+        Embedder::load(&model_file("all-MiniLM-L6-v2.onnx"), &bad_tok),
+        Err(EmbedError::Tokenizer { .. })
+    ));
+}

@@ -1,0 +1,396 @@
+//! Voice notes end to end: real SQLCipher files, the real MiniLM embedder in tract, the CLI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use sotto::notes::{EmbedderFiles, Library, NotesError, SearchMode};
+use sotto::store::{DB_FILE, NewNote, Source, Store, StoreError, migrations};
+use sotto::vault::{self, VaultError};
+
+const PASS: &str = "correct horse battery staple";
+
+fn embedder() -> EmbedderFiles {
+    let m = cache().join("models");
+    let files =
+        EmbedderFiles { onnx: m.join("all-MiniLM-L6-v2.onnx"), tokenizer: m.join("all-MiniLM-L6-v2.tokenizer.json") };
+    assert!(files.onnx.exists(), "missing {} — run `make fixtures`", files.onnx.display());
+    files
+}
+
+fn text(body: &str) -> NewNote {
+    NewNote { body: body.into(), source: Some(Source::Text), ..NewNote::default() }
+}
+
+const CORPUS: [&str; 32] = [
+    "Dentist appointment on Tuesday at 3 pm to fix a cavity in my molar.",
+    "Buy milk, eggs, bread and coffee beans at the grocery store.",
+    "Car needs an oil change and new tires before the winter road trip.",
+    "Pay the electricity bill and the internet invoice by Friday.",
+    "Flight to Lisbon departs at 7 am; check in online and pack the passport.",
+    "Recipe idea: roast chicken with lemon, garlic and rosemary.",
+    "Call mom for her birthday and order flowers.",
+    "Gym plan: squats, deadlifts and a 5 km run three times a week.",
+    "The quarterly sales report is due to the manager next Monday.",
+    "Water the tomato plants and repot the basil on the balcony.",
+    "Book club is reading a mystery novel set in Victorian London.",
+    "The kitchen sink is leaking; call a plumber to replace the pipe.",
+    "Learn Spanish verbs: practice the past tense for twenty minutes daily.",
+    "Take the dog to the vet for vaccinations and a nail trim.",
+    "Password manager: rotate the bank account credentials.",
+    "Guitar practice: learn the chords for the new song.",
+    "Kids' school pickup moved to 4 pm on Wednesdays.",
+    "Renew the driver's license before it expires next month.",
+    "Idea for the app: add dark mode and keyboard shortcuts.",
+    "Doctor said to take the antibiotics twice a day with food.",
+    "Plan a surprise anniversary dinner at the Italian restaurant.",
+    "Back up the laptop photos to the external hard drive.",
+    "Meditation: ten minutes of breathing exercises every morning.",
+    "Lend the ladder to the neighbor and get the drill back.",
+    "Investment note: move savings into an index fund.",
+    "Concert tickets for the jazz festival go on sale Saturday.",
+    "Paint the bedroom walls light blue this weekend.",
+    "Team offsite: brainstorm the product roadmap for next year.",
+    "Cancel the unused streaming subscription to save money.",
+    "Bake sourdough: feed the starter the night before.",
+    "Snow is forecast tonight; bring the firewood inside.",
+    "Return the library books before the late fee.",
+];
+
+/// (query in other words, index of the note it means).
+const PARAPHRASES: [(&str, usize); 32] = [
+    ("my tooth hurts, see the oral surgeon", 0),
+    ("pick up dairy products and a loaf at the supermarket", 1),
+    ("vehicle maintenance ahead of the cold season", 2),
+    ("utility payments deadline", 3),
+    ("airplane journey to Portugal", 4),
+    ("cooking poultry with herbs", 5),
+    ("gift for my mother's special day", 6),
+    ("workout routine with weights and jogging", 7),
+    ("revenue numbers for the boss", 8),
+    ("gardening chores for vegetables on the terrace", 9),
+    ("detective story for the literature circle", 10),
+    ("faucet drip needs a repairman", 11),
+    ("study a foreign language grammar", 12),
+    ("puppy needs shots at the animal clinic", 13),
+    ("change login secrets for finances", 14),
+    ("strum exercises on my instrument", 15),
+    ("collect the children from class", 16),
+    ("update my permit to drive before it lapses", 17),
+    ("feature request: night theme and hotkeys", 18),
+    ("medication schedule from the physician", 19),
+    ("romantic meal to celebrate our wedding years", 20),
+    ("copy pictures from the computer to a disk", 21),
+    ("mindfulness practice at dawn", 22),
+    ("borrowed tools to swap with the person next door", 23),
+    ("put cash into stocks for retirement", 24),
+    ("music show entry passes", 25),
+    ("redecorate the sleeping room with a new colour", 26),
+    ("company retreat to plan strategy", 27),
+    ("stop paying for a video service I never watch", 28),
+    ("make a naturally leavened loaf at home", 29),
+    ("storm coming, stack logs indoors", 30),
+    ("give back what I borrowed to read to avoid a fine", 31),
+];
+
+const STOP: [&str; 40] = [
+    "a", "an", "the", "to", "for", "of", "and", "on", "in", "at", "my", "with", "from", "by", "is", "i", "it", "what",
+    "before", "new", "next", "up", "back", "into", "our", "out", "me", "do", "be", "this", "that", "day", "plan",
+    "take", "get", "make", "change", "call", "put", "at",
+];
+
+fn content_words(s: &str) -> Vec<String> {
+    sotto::text::wer::normalize(s).into_iter().filter(|w| !STOP.contains(&w.as_str())).collect()
+}
+
+#[test]
+fn search_by_meaning_finds_paraphrases() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
+    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text(b)).unwrap()).collect();
+    let (mut first, mut top3) = (0, 0);
+    let mut misses = Vec::new();
+    for (query, target) in PARAPHRASES {
+        let shared: Vec<String> =
+            content_words(query).into_iter().filter(|w| content_words(CORPUS[target]).contains(w)).collect();
+        assert!(shared.is_empty(), "{query:?} shares {shared:?} with its note");
+        let hits = lib.search(query, SearchMode::Meaning, 3).unwrap();
+        let rank = hits.iter().position(|h| h.id == ids[target]);
+        if rank == Some(0) {
+            first += 1;
+        } else {
+            misses.push((query, rank, hits.first().map(|h| h.title.clone())));
+        }
+        if rank.is_some() {
+            top3 += 1;
+        }
+    }
+    let n = PARAPHRASES.len();
+    assert!(first * 10 >= n * 9, "first for {first}/{n}: {misses:#?}");
+    assert_eq!(top3, n, "top 3 for {top3}/{n}: {misses:#?}");
+    // Hybrid keeps the meaning ranking's hits and is the default everywhere.
+    let hybrid = lib.search("puppy needs shots at the animal clinic", SearchMode::Hybrid, 3).unwrap();
+    assert_eq!(hybrid[0].id, ids[13]);
+}
+
+#[test]
+fn keyword_search_handles_phrases_prefixes_unicode_and_junk() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path(), PASS, None).unwrap();
+    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text(b)).unwrap()).collect();
+    let cafe = lib.add(&text("Meet Zoë at the Café Crème near the Gare du Nord")).unwrap();
+    let tokyo = lib.add(&text("東京タワーに行った。とても高い！")).unwrap();
+    let party = lib.add(&text("Party planning 🎉 balloons and cake")).unwrap();
+    let kw = |q: &str| lib.search(q, SearchMode::Keyword, 10).unwrap().into_iter().map(|h| h.id).collect::<Vec<_>>();
+
+    assert_eq!(kw("\"oil change\""), vec![ids[2]]);
+    assert!(kw("\"change oil\"").is_empty(), "a phrase is words in order");
+    assert_eq!(kw("vaccin*"), vec![ids[13]]);
+    assert_eq!(kw("cafe creme"), vec![cafe], "accents fold both ways");
+    assert_eq!(kw("Zoe"), vec![cafe]);
+    assert_eq!(kw("東京"), vec![tokyo]);
+    assert_eq!(kw("balloons 🎉"), vec![party]);
+    let hit = &lib.search("plumber", SearchMode::Keyword, 1).unwrap()[0];
+    assert!(hit.snippet.contains("**plumber**"), "{}", hit.snippet);
+    // Operators and SQL are just text: never an error.
+    for q in [
+        "\"",
+        "*",
+        "-",
+        "OR",
+        "milk OR",
+        "NOT eggs",
+        "'; DROP TABLE notes; --",
+        "a\"b",
+        "(milk",
+        "NEAR(x y)",
+        "col:milk",
+        "^milk",
+    ] {
+        lib.search(q, SearchMode::Keyword, 5).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        lib.search(q, SearchMode::Hybrid, 5).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+    }
+    assert_eq!(lib.list().unwrap().len(), CORPUS.len() + 3, "nothing dropped");
+    for empty in ["", "   "] {
+        assert!(matches!(lib.search(empty, SearchMode::Keyword, 5), Err(NotesError::Store(StoreError::EmptyQuery))));
+    }
+}
+
+#[test]
+fn nothing_readable_on_disk_and_wrong_passphrase_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = "ZEBRAQUOKKA-7731-marker";
+    {
+        let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
+        lib.add(&text(&format!("Secret plan {marker} for the surprise party"))).unwrap();
+        lib.flush();
+        // Scan while open too: the -wal and -shm files exist now.
+        assert_no_plaintext(dir.path(), marker);
+        assert_eq!(lib.search(marker, SearchMode::Keyword, 5).unwrap().len(), 1);
+    }
+    assert_no_plaintext(dir.path(), marker);
+    assert!(dir.path().join(DB_FILE).exists());
+    match Library::open(dir.path(), "wrong passphrase", None) {
+        Err(NotesError::Vault(VaultError::WrongPassphrase)) => {}
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("opened with the wrong passphrase"),
+    }
+    // The right one still works, and the note is intact.
+    let lib = Library::open(dir.path(), PASS, None).unwrap();
+    assert!(lib.get(1).unwrap().body.contains(marker));
+}
+
+fn assert_no_plaintext(dir: &Path, marker: &str) {
+    let mut files = 0;
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        files += 1;
+        for needle in [marker.as_bytes().to_vec(), marker.encode_utf16().flat_map(u16::to_le_bytes).collect()] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "{} holds the marker",
+                entry.display()
+            );
+        }
+    }
+    assert!(files >= 2, "the database and vault.json at least");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn migrates_from_every_earlier_version() {
+    let latest = 2;
+    for version in 1..latest {
+        let dir = tempfile::tempdir().unwrap();
+        let key = vault::derive_key(PASS, &vault::params(dir.path()).unwrap()).unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key.as_ref()))).unwrap();
+            migrations().to_version(&mut conn, version).unwrap();
+            conn.execute(
+                "INSERT INTO notes (created_at, updated_at, title, body, source) VALUES (1, 1, 'old', 'a note from version one', 'text')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, &key).unwrap();
+        assert_eq!(store.schema_version().unwrap(), latest as i64);
+        assert_eq!(store.note(1).unwrap().body, "a note from version one");
+        assert_eq!(store.keyword_search("version", 5).unwrap()[0].id, 1);
+    }
+}
+
+#[test]
+fn a_ten_megabyte_note_is_saved_and_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
+    let mut body = "The committee reviewed the library budget and the new reading room. ".repeat(150_000);
+    body.push_str("Final remark: flamingo.");
+    assert!(body.len() > 10_000_000);
+    let id = lib.add(&text(&body)).unwrap();
+    assert_eq!(lib.search("flamingo", SearchMode::Keyword, 3).unwrap()[0].id, id);
+    assert_eq!(lib.search("funding for a public book collection", SearchMode::Meaning, 3).unwrap()[0].id, id);
+    assert_eq!(lib.get(id).unwrap().body.len(), body.len());
+}
+
+/// A 4 MiB tmpfs, unmounted on drop.
+struct SmallDisk(tempfile::TempDir);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_insert_and_keeps_earlier_notes() {
+    let disk = SmallDisk(tempfile::tempdir().unwrap());
+    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(disk.0.path()).status();
+    assert!(ok.is_ok_and(|s| s.success()), "mounting a tmpfs needs root (CI runs as root)");
+    let dir = disk.0.path();
+    let lib = Library::open(dir, PASS, None).unwrap();
+    let first = lib.add(&text("groceries: apples and pears")).unwrap();
+    let second = lib.add(&text("call the garage about the brakes")).unwrap();
+    let huge = "x".repeat(6 * 1024 * 1024);
+    match lib.add(&text(&huge)) {
+        Err(NotesError::Store(StoreError::DiskFull { .. })) => {}
+        other => panic!("expected DiskFull, got {other:?}"),
+    }
+    drop(lib);
+    let lib = Library::open(dir, PASS, None).unwrap();
+    assert_eq!(lib.get(first).unwrap().body, "groceries: apples and pears");
+    assert_eq!(lib.get(second).unwrap().body, "call the garage about the brakes");
+    assert_eq!(lib.list().unwrap().len(), 2);
+    // And it recovers once space is back (the failed transaction left nothing behind).
+    lib.add(&text("after the disk was full")).unwrap();
+}
+
+fn sotto(args: &[&str], data: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(args)
+        .env("SOTTO_DATA_DIR", data)
+        .env("SOTTO_PASSPHRASE", PASS)
+        .env("SOTTO_MODELS_DIR", cache().join("models"))
+        .env_remove("SOTTO_MODEL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn cli_audio_note_with_timestamps_found_by_meaning() {
+    let data = tempfile::tempdir().unwrap();
+    for body in ["Buy milk and eggs", "Renew the car insurance", "Ideas for the garden shed"] {
+        stdout(&sotto(&["note", "add", "--text", body], data.path()));
+    }
+    let id: i64 = stdout(&sotto(&["note", "add", "--audio", fixture("jfk.wav").to_str().unwrap()], data.path()))
+        .trim()
+        .parse()
+        .unwrap();
+    let note: serde_json::Value =
+        serde_json::from_str(&stdout(&sotto(&["note", "show", &id.to_string(), "--json"], data.path()))).unwrap();
+    let segs = note["segments"].as_array().unwrap();
+    assert!(segs.len() >= 2);
+    let starts: Vec<u64> = segs.iter().map(|s| s["start_ms"].as_u64().unwrap()).collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "{starts:?}");
+    assert_eq!(note["source"], "audio");
+
+    let hits: Vec<serde_json::Value> = serde_json::from_str(&stdout(&sotto(
+        &["search", "a president asking citizens to serve the nation", "--mode", "meaning", "--json"],
+        data.path(),
+    )))
+    .unwrap();
+    assert_eq!(hits[0]["id"].as_i64(), Some(id), "{hits:?}");
+    for key in ["id", "title", "score", "snippet"] {
+        assert!(hits[0].get(key).is_some(), "{key}");
+    }
+    let srt = stdout(&sotto(&["export", &id.to_string(), "--format", "srt"], data.path()));
+    assert!(srt.starts_with("1\n00:00:00,000 --> "), "{srt}");
+    let md = stdout(&sotto(&["export", &id.to_string(), "--format", "md"], data.path()));
+    assert!(md.starts_with("# ") && md.contains("## Segments"));
+    let list = stdout(&sotto(&["note", "list", "--json"], data.path()));
+    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&list).unwrap().len(), 4);
+    stdout(&sotto(&["note", "delete", &id.to_string()], data.path()));
+    let gone = sotto(&["note", "show", &id.to_string()], data.path());
+    assert_eq!(gone.status.code(), Some(1));
+}
+
+#[test]
+fn cli_bad_input_is_a_one_line_error() {
+    let data = tempfile::tempdir().unwrap();
+    let bad = write(data.path(), "latin1.txt", b"caf\xe9 cr\xe8me");
+    let check = |o: Output, expect: &str| {
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expect), "expected {expect:?}: {stderr}");
+    };
+    check(
+        sotto(&["note", "add", "--file", bad.to_str().unwrap()], data.path()),
+        "not UTF-8 text (invalid byte at offset 3)",
+    );
+    stdout(&sotto(&["note", "add", "--text", "hello"], data.path()));
+    check(sotto(&["search", ""], data.path()), "the search query is empty");
+    let mut wrong = Command::new(env!("CARGO_BIN_EXE_sotto"));
+    wrong.args(["note", "list"]).env("SOTTO_DATA_DIR", data.path()).env("SOTTO_PASSPHRASE", "nope");
+    check(wrong.output().unwrap(), "wrong passphrase");
+    let mut none = Command::new(env!("CARGO_BIN_EXE_sotto"));
+    none.args(["note", "list"]).env("SOTTO_DATA_DIR", data.path()).env_remove("SOTTO_PASSPHRASE");
+    check(none.output().unwrap(), "set SOTTO_PASSPHRASE");
+}
+
+#[test]
+fn a_second_process_waits_for_the_first() {
+    let data = tempfile::tempdir().unwrap();
+    stdout(&sotto(&["note", "add", "--text", "first note"], data.path()));
+    let key = vault::derive_key(PASS, &vault::params(data.path()).unwrap()).unwrap();
+    let store = Store::open(&data.path().join(DB_FILE), &key).unwrap();
+    // Hold the write lock for a while, as a long import in the app would.
+    store.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let child = std::thread::spawn({
+        let data = data.path().to_path_buf();
+        move || sotto(&["note", "add", "--text", "second note, written while the first process held the lock"], &data)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    store.connection().execute_batch("COMMIT").unwrap();
+    let out = child.join().unwrap();
+    stdout(&out);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "it waited for the lock");
+    assert_eq!(store.list().unwrap().len(), 2, "nothing lost");
+}
