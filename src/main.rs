@@ -55,6 +55,9 @@ enum Command {
     /// comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
     Note(cli::notes::NoteCommand),
+    /// How the notes are unlocked: OS keyring on/off, change the passphrase.
+    #[command(subcommand)]
+    Vault(cli::notes::VaultCommand),
     /// Search notes by words and by meaning.
     Search(cli::notes::SearchArgs),
     /// Export a note as Markdown, text, subtitles or JSON.
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe(args),
         Command::Models(command) => cli::models::run(command, cli.manifest),
         Command::Note(command) => cli::notes::note(command, &cli::notes::data_dir(cli.data_dir)),
+        Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Search(args) => cli::notes::search(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Export(args) => cli::notes::export(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Wer { reference, hypothesis } => {

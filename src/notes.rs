@@ -83,12 +83,21 @@ pub struct EmbedderFiles {
 }
 
 impl Library {
-    /// Unlock `data_dir` with `passphrase`; `embedder` enables search by meaning.
+    /// Unlock `data_dir` with `passphrase` (a new library is created on first use); `embedder`
+    /// enables search by meaning.
     pub fn open(data_dir: &Path, passphrase: &str, embedder: Option<&EmbedderFiles>) -> Result<Self, NotesError> {
         std::fs::create_dir_all(data_dir).map_err(|source| VaultError::Io { path: data_dir.to_path_buf(), source })?;
-        let params = vault::params(data_dir)?;
-        let key = vault::derive_key(passphrase, &params)?;
-        let store = match Store::open(&data_dir.join(DB_FILE), &key) {
+        let key = vault::unlock(data_dir, passphrase)?;
+        Self::open_with_key(data_dir, &key, embedder)
+    }
+
+    /// Open with a data key already unlocked (e.g. from the OS keyring).
+    pub fn open_with_key(
+        data_dir: &Path,
+        key: &vault::Key,
+        embedder: Option<&EmbedderFiles>,
+    ) -> Result<Self, NotesError> {
+        let store = match Store::open(&data_dir.join(DB_FILE), key) {
             Err(StoreError::WrongKey) => return Err(VaultError::WrongPassphrase.into()),
             other => other?,
         };

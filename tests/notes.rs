@@ -232,7 +232,7 @@ fn migrates_from_every_earlier_version() {
     let latest = 2;
     for version in 1..latest {
         let dir = tempfile::tempdir().unwrap();
-        let key = vault::derive_key(PASS, &vault::params(dir.path()).unwrap()).unwrap();
+        let key = vault::unlock(dir.path(), PASS).unwrap();
         let path = dir.path().join(DB_FILE);
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
@@ -378,7 +378,7 @@ fn cli_bad_input_is_a_one_line_error() {
 fn a_second_process_waits_for_the_first() {
     let data = tempfile::tempdir().unwrap();
     stdout(&sotto(&["note", "add", "--text", "first note"], data.path()));
-    let key = vault::derive_key(PASS, &vault::params(data.path()).unwrap()).unwrap();
+    let key = vault::unlock(data.path(), PASS).unwrap();
     let store = Store::open(&data.path().join(DB_FILE), &key).unwrap();
     // Hold the write lock for a while, as a long import in the app would.
     store.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -393,4 +393,24 @@ fn a_second_process_waits_for_the_first() {
     stdout(&out);
     assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "it waited for the lock");
     assert_eq!(store.list().unwrap().len(), 2, "nothing lost");
+}
+
+#[test]
+fn cli_keyring_unlock_is_opt_in_and_the_passphrase_keeps_working() {
+    let data = tempfile::tempdir().unwrap();
+    stdout(&sotto(&["note", "add", "--text", "kept behind the keyring"], data.path()));
+    let without_pass = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sotto"))
+            .args(args)
+            .env("SOTTO_DATA_DIR", data.path())
+            .env_remove("SOTTO_PASSPHRASE")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(without_pass(&["note", "list"]).status.code(), Some(1), "no passphrase, no keyring: locked");
+    stdout(&sotto(&["vault", "keyring-on"], data.path()));
+    assert!(stdout(&without_pass(&["note", "list"])).contains("kept behind the keyring"));
+    stdout(&sotto(&["vault", "keyring-off"], data.path()));
+    assert_eq!(without_pass(&["note", "list"]).status.code(), Some(1));
+    assert!(stdout(&sotto(&["note", "list"], data.path())).contains("kept behind the keyring"));
 }

@@ -98,14 +98,43 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
     arg.unwrap_or_else(|| dirs::data_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto")))
 }
 
-fn passphrase() -> Result<String> {
+fn passphrase(prompt: &str) -> Result<String> {
     if let Ok(p) = std::env::var("SOTTO_PASSPHRASE") {
         return Ok(p);
     }
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password("Passphrase for Sotto's notes: ").context("cannot read the passphrase");
+        return rpassword::prompt_password(prompt).context("cannot read the passphrase");
     }
     bail!("the notes are encrypted: set SOTTO_PASSPHRASE or run in a terminal to be asked")
+}
+
+/// `sotto vault …`: how the notes are unlocked.
+#[derive(Subcommand)]
+pub enum VaultCommand {
+    /// Keep the key in the OS keyring so notes open without the passphrase (which keeps working).
+    KeyringOn,
+    /// Remove the key from the OS keyring.
+    KeyringOff,
+    /// Change the passphrase (the new one is read from $SOTTO_NEW_PASSPHRASE or a prompt).
+    Passphrase,
+}
+
+/// Run a `vault` subcommand.
+pub fn vault_cmd(command: VaultCommand, dir: &Path) -> Result<bool> {
+    match command {
+        VaultCommand::KeyringOn => sotto::vault::enable_keyring(dir, &passphrase("Passphrase: ")?)?,
+        VaultCommand::KeyringOff => sotto::vault::disable_keyring(dir)?,
+        VaultCommand::Passphrase => {
+            let old = passphrase("Current passphrase: ")?;
+            let new = match std::env::var("SOTTO_NEW_PASSPHRASE") {
+                Ok(p) => p,
+                Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password("New passphrase: ")?,
+                Err(_) => bail!("set SOTTO_NEW_PASSPHRASE or run in a terminal to be asked"),
+            };
+            sotto::vault::change_passphrase(dir, &old, &new)?;
+        }
+    }
+    Ok(true)
 }
 
 /// The MiniLM files in the model dirs, if installed.
@@ -121,7 +150,14 @@ fn embedder_files() -> Option<EmbedderFiles> {
 
 fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
     let files = if with_embedder { embedder_files() } else { None };
-    Ok(Library::open(dir, &passphrase()?, files.as_ref())?)
+    // An explicit passphrase wins; then the keyring if the user turned it on; then a prompt.
+    if std::env::var_os("SOTTO_PASSPHRASE").is_none() && sotto::vault::keyring_enabled(dir) {
+        match sotto::vault::unlock_with_keyring(dir) {
+            Ok(key) => return Ok(Library::open_with_key(dir, &key, files.as_ref())?),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    Ok(Library::open(dir, &passphrase("Passphrase for Sotto's notes: ")?, files.as_ref())?)
 }
 
 /// Run a `note` subcommand.
