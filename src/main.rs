@@ -65,6 +65,16 @@ enum Command {
     /// List, download, verify, remove and quantize models.
     #[command(subcommand)]
     Models(cli::models::ModelsCommand),
+    /// Load an embedding model, check it against reference vectors, time it (for models/measure).
+    #[command(hide = true)]
+    EmbedCheck {
+        /// ONNX file.
+        onnx: PathBuf,
+        /// tokenizer.json.
+        tokenizer: PathBuf,
+        /// JSON with {"sentences": [{"text", "embedding"}]} (tests/data/minilm_reference.json).
+        reference: PathBuf,
+    },
     /// Word error rate of a hypothesis against a reference transcript (for benchmarks).
     #[command(hide = true)]
     Wer {
@@ -122,6 +132,7 @@ fn main() -> ExitCode {
         Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Search(args) => cli::notes::search(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Export(args) => cli::notes::export(args, &cli::notes::data_dir(cli.data_dir)),
+        Command::EmbedCheck { onnx, tokenizer, reference } => embed_check(&onnx, &tokenizer, &reference),
         Command::Wer { reference, hypothesis } => {
             println!("{:.4}", text::wer::wer(&reference, &hypothesis));
             Ok(true)
@@ -135,6 +146,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints {"load_ms", "sentences_per_s", "min_cosine"} for models/measure.
+fn embed_check(onnx: &Path, tokenizer: &Path, reference: &Path) -> Result<bool> {
+    let started = Instant::now();
+    let embedder = sotto::text::Embedder::load(onnx, tokenizer)?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(reference)?)?;
+    let sentences = json["sentences"].as_array().ok_or_else(|| anyhow!("no sentences in the reference"))?;
+    let texts: Vec<&str> = sentences.iter().filter_map(|s| s["text"].as_str()).filter(|t| !t.is_empty()).collect();
+    let mut min_cosine = 1.0f32;
+    for s in sentences.iter().filter(|s| s["text"].as_str().is_some_and(|t| !t.is_empty())) {
+        let want: Vec<f32> = s["embedding"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect();
+        let got = embedder.embed(&[s["text"].as_str().unwrap_or_default()])?.remove(0);
+        min_cosine = min_cosine.min(sotto::text::cosine(&got, &want));
+    }
+    let batch: Vec<&str> = texts.iter().copied().cycle().take(256).collect();
+    let started = Instant::now();
+    embedder.embed(&batch)?;
+    let per_s = batch.len() as f64 / started.elapsed().as_secs_f64();
+    println!("{}", serde_json::json!({ "load_ms": load_ms, "sentences_per_s": per_s, "min_cosine": min_cosine }));
+    Ok(true)
 }
 
 /// The error and its causes on one line: scripts and users get the whole reason at once.
