@@ -158,7 +158,8 @@ fn embed_check(onnx: &Path, tokenizer: &Path, reference: &Path) -> Result<bool> 
     let texts: Vec<&str> = sentences.iter().filter_map(|s| s["text"].as_str()).filter(|t| !t.is_empty()).collect();
     let mut min_cosine = 1.0f32;
     for s in sentences.iter().filter(|s| s["text"].as_str().is_some_and(|t| !t.is_empty())) {
-        let want: Vec<f32> = s["embedding"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect();
+        let want: Vec<f32> =
+            s["embedding"].as_array().into_iter().flatten().filter_map(|v| v.as_f64()).map(|v| v as f32).collect();
         let got = embedder.embed(&[s["text"].as_str().unwrap_or_default()])?.remove(0);
         min_cosine = min_cosine.min(sotto::text::cosine(&got, &want));
     }

@@ -85,15 +85,9 @@ impl Transcriber {
         let mut context = String::new();
         let mut result = Ok(());
         for (i, window) in windows.iter().enumerate() {
-            let mut opts = options.clone();
-            opts.fit_window = true;
             // Carry the previous window's last words, as whisper does inside one 30 s window.
-            if !context.is_empty() {
-                opts.initial_prompt = Some(match &options.initial_prompt {
-                    Some(user) => format!("{user} {context}"),
-                    None => context.clone(),
-                });
-            }
+            let mut opts = options.with_context(&context);
+            opts.fit_window = true;
             let pieces = match self.run(&mut state, &window.samples, &opts, language, job) {
                 Ok(p) => p,
                 Err(e) => {

@@ -131,15 +131,8 @@ impl Stream<'_> {
 
     /// One segment for the whole utterance: dictation wants a pause to mean one piece of text.
     fn transcribe_joined(&mut self, start_sample: u64, audio: &[f32]) -> Result<Option<Segment>, AsrError> {
-        let mut options = self.options.clone();
+        let mut options = self.options.with_context(&self.context);
         options.fit_window |= self.stream.fit_window;
-        let context = self.context.trim();
-        if !context.is_empty() {
-            options.initial_prompt = Some(match &self.options.initial_prompt {
-                Some(user) => format!("{user} {context}"),
-                None => context.to_string(),
-            });
-        }
         let state = self.state.as_mut().expect("the state lives until drop");
         let pieces = self.transcriber.run(state, audio, &options, self.language, &self.job)?;
         let text = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");

@@ -55,6 +55,21 @@ impl Default for TranscribeOptions {
     }
 }
 
+impl TranscribeOptions {
+    /// These options with `context` (text heard just before) appended to the initial prompt.
+    pub(crate) fn with_context(&self, context: &str) -> Self {
+        let mut options = self.clone();
+        let context = context.trim();
+        if !context.is_empty() {
+            options.initial_prompt = Some(match &self.initial_prompt {
+                Some(user) => format!("{user} {context}"),
+                None => context.to_string(),
+            });
+        }
+        options
+    }
+}
+
 /// Threads to use by default: all cores but one (the UI and audio need it), at most 4.
 ///
 /// whisper.cpp's workers spin while waiting, so oversubscribing a busy machine is much slower
