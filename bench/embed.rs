@@ -28,6 +28,10 @@ use common::*;
 const LATENCY_TEXT: &str = "Remind me to call Ana about the budget meeting tomorrow.";
 const SEED: u64 = 2024;
 const MODELS: [&str; 2] = ["fp32", "int8"];
+/// Sotto's batching policy, mirrored on the onnxruntime side: texts tokenised once, sorted by
+/// token count, calls filled while rows × longest ≤ this. Keep in sync with `TOKEN_BUDGET` in
+/// src/text/embed.rs (batches of 16 texts before commit 0d46aba).
+const SOTTO_TOKEN_BUDGET: usize = 512;
 
 /// A deterministic corpus of voice-note-like texts of mixed lengths (words: 45 % 4–12,
 /// 35 % 13–30, 15 % 31–80, 5 % 81–180; the longest are cut at 256 tokens like in Sotto).
@@ -78,6 +82,8 @@ impl Ort {
             .arg(tokenizer)
             .arg("--corpus")
             .arg(corpus)
+            .arg("--tokens")
+            .arg(SOTTO_TOKEN_BUDGET.to_string())
             // No library may bring a bigger thread pool than the session's one thread.
             .envs([("OMP_NUM_THREADS", "1"), ("OPENBLAS_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1")])
             .stdin(Stdio::piped())
@@ -184,8 +190,11 @@ enum Shapes {
     Concrete,
     /// Concrete plans with seq padded up to a power of two (≥ 16): fewer plans, some padding.
     ConcretePow2,
-    /// Concrete seq, symbolic batch.
-    ConcreteSeqOnly,
+    /// Symbolic, and only `last_hidden_state` kept as output (the graph's own pooling pruned).
+    Output0,
+    /// `Output0` with the six attention-mask adds cut out of the graph: right only for calls
+    /// without padding (`Batching::ExactLen`, or one text).
+    NoMask,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -195,6 +204,8 @@ enum Batching {
     /// Tokenise everything once, sort by token count, and fill each call up to `n` tokens
     /// (rows × padded length), at least one text per call.
     Tokens(usize),
+    /// Like `Tokens`, but a call only takes texts of the same token count: no padding at all.
+    ExactLen(usize),
 }
 
 /// What every variant of one model file shares: the tokenizers and the plans' sources.
@@ -205,8 +216,34 @@ struct Base {
     /// Decluttered, shapes still symbolic: the source of every concrete plan.
     decluttered: TypedModel,
     symbolic: Arc<TypedRunnableModel>,
+    /// Only output 0 (`last_hidden_state`).
+    output0: Arc<TypedRunnableModel>,
+    /// Only output 0, attention-mask adds removed.
+    no_mask: Arc<TypedRunnableModel>,
     inputs: usize,
     dim: usize,
+}
+
+/// Keep only output 0 of a typed model.
+fn only_output0(mut m: TypedModel) -> Result<TypedModel> {
+    let o = m.outputs[0];
+    m.select_output_outlets(&[o])?;
+    Ok(m)
+}
+
+/// Cut the additive attention mask out of every layer: the ONNX graph adds it in nodes named
+/// `L{n}.scores` (see models/make_minilm_onnx.py); each is replaced by its first input.
+fn drop_mask_adds(mut m: TypedModel) -> Result<TypedModel> {
+    let adds: Vec<usize> =
+        m.nodes().iter().filter(|n| n.name.ends_with(".scores") && n.inputs.len() == 2).map(|n| n.id).collect();
+    anyhow::ensure!(adds.len() == 6, "expected 6 mask adds, found {}", adds.len());
+    for id in adds {
+        let mut patch = TypedModelPatch::default();
+        let scores = patch.tap_model(&m, m.node(id).inputs[0])?;
+        patch.shunt_outside(&m, OutletId::new(id, 0), scores)?;
+        patch.apply(&mut m)?;
+    }
+    Ok(m)
 }
 
 /// One variant: the shared base plus its own state and plan cache.
@@ -238,14 +275,26 @@ impl Base {
         for i in 0..model.inputs.len() {
             model.set_input_fact(i, InferenceFact::dt_shape(i64::datum_type(), [b.to_dim(), s.to_dim()]))?;
         }
-        let decluttered = model.into_typed()?.into_decluttered()?;
+        let typed = model.into_typed()?;
+        let output0 = only_output0(typed.clone())?.into_optimized()?.into_runnable()?;
+        let no_mask = drop_mask_adds(only_output0(typed.clone())?)?.into_optimized()?.into_runnable()?;
+        let decluttered = typed.into_decluttered()?;
         let typed = decluttered.clone().into_optimized()?;
         let dim = match typed.output_fact(0)?.shape.last() {
             Some(TDim::Val(n)) => *n as usize,
             _ => bail!("output 0 is not [batch, seq, dim]"),
         };
         let inputs = typed.inputs.len();
-        Ok(Base { tokenizer: tok, unpadded, decluttered, symbolic: typed.into_runnable()?, inputs, dim })
+        Ok(Base {
+            tokenizer: tok,
+            unpadded,
+            decluttered,
+            symbolic: typed.into_runnable()?,
+            output0,
+            no_mask,
+            inputs,
+            dim,
+        })
     }
 
     /// Model inputs for encodings (padded with 0 to the longest, or to `pad_to`): (inputs, mask, rows, seq).
@@ -269,8 +318,7 @@ impl Base {
             }
         }
         let t = |v: &Vec<i64>| -> Result<TValue> { Ok(Tensor::from_shape(&[rows, seq], v)?.into_tvalue()) };
-        let inputs: TVec<TValue> =
-            [&ids, &mask, &types].into_iter().take(self.inputs).map(t).collect::<Result<_>>()?;
+        let inputs: TVec<TValue> = [&ids, &mask, &types].into_iter().take(self.inputs).map(t).collect::<Result<_>>()?;
         Ok((inputs, mask, rows, seq))
     }
 
@@ -304,11 +352,26 @@ impl Base {
     }
 
     /// Wall ms per op over `runs` runs of `texts` (one batch) through `plan`, by op label.
-    fn profile(&self, plan: &Arc<TypedRunnableModel>, texts: &[&str], runs: usize) -> Result<Vec<(String, f64, usize)>> {
+    fn profile(
+        &self,
+        plan: &Arc<TypedRunnableModel>,
+        texts: &[&str],
+        runs: usize,
+    ) -> Result<Vec<(String, f64, usize)>> {
+        self.profile_batches(plan, &[texts], runs)
+    }
+
+    /// The same summed over several batches (ms per run of all of them).
+    fn profile_batches(
+        &self,
+        plan: &Arc<TypedRunnableModel>,
+        batches: &[&[&str]],
+        runs: usize,
+    ) -> Result<Vec<(String, f64, usize)>> {
         let labels = op_labels(plan.model());
         let mut acc: HashMap<&str, (f64, usize)> = HashMap::new();
         let mut state = plan.spawn()?;
-        for _ in 0..runs {
+        for (_, texts) in (0..runs).flat_map(|r| batches.iter().map(move |b| (r, b))) {
             let (inputs, ..) = self.inputs_for(texts)?;
             state.run_plan_with_eval(inputs, |ctx, st, node, inp| {
                 let t = Instant::now();
@@ -327,8 +390,8 @@ impl Base {
 }
 
 /// A grouping label per node of an optimised plan: the op name; matrix products split into
-/// weight products (one operand a constant: QKV/output projections, FFN) and attention
-/// products (both operands computed: QKᵀ, scores·V); element-wise and broadcasting binary ops
+/// weight products (QKV/output projections, FFN: rank-3 results) and attention products
+/// (QKᵀ, scores·V: per-head, rank-4 results); element-wise and broadcasting binary ops
 /// with the ranks of their operands (e.g. `Add r4+r4` vs `Add r3+r1`).
 fn op_labels(model: &TypedModel) -> Vec<String> {
     model
@@ -336,19 +399,12 @@ fn op_labels(model: &TypedModel) -> Vec<String> {
         .iter()
         .map(|node| {
             let name = node.op().name().to_string();
-            let is_const = |o: &OutletId| model.node(o.node).op().name() == "Const";
-            // OptMatMul's operands arrive packed (OptMatMulPack) or as constants; look through packing.
-            let from_const = |o: &OutletId| {
-                is_const(o) || {
-                    let n = model.node(o.node);
-                    n.op().name().contains("Pack") && n.inputs.iter().all(is_const)
-                }
-            };
             if name.contains("MatMul") && !name.contains("Pack") || name.contains("EinSum") {
-                if node.inputs.iter().any(from_const) {
-                    format!("{name} (weights)")
-                } else {
+                // Attention products work per head: [batch, heads, seq, seq | 32], rank 4.
+                if node.outputs.first().is_some_and(|o| o.fact.rank() == 4) {
                     format!("{name} (attention)")
+                } else {
+                    format!("{name} (weights)")
                 }
             } else if node.inputs.len() == 2 && ["Add", "Sub", "Mul", "Div"].contains(&name.as_str()) {
                 let rank = |o: &OutletId| model.outlet_fact(*o).map(|f| f.rank()).unwrap_or(0);
@@ -358,6 +414,17 @@ fn op_labels(model: &TypedModel) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// `info()` of the first weights matrix product of a plan (tract names its kernel there).
+fn matmul_info(model: &TypedModel) -> Vec<String> {
+    let labels = op_labels(model);
+    model
+        .nodes()
+        .iter()
+        .find(|n| labels[n.id].contains("(weights)"))
+        .and_then(|n| n.op().info().ok())
+        .unwrap_or_default()
 }
 
 impl Xp {
@@ -399,7 +466,11 @@ impl Xp {
                 st.as_mut().expect("set").run(inputs)?
             }
             Shapes::Concrete | Shapes::ConcretePow2 => self.concrete(Some(rows), seq)?.run(inputs)?,
-            Shapes::ConcreteSeqOnly => self.concrete(None, seq)?.run(inputs)?,
+            Shapes::Output0 => self.output0.run(inputs)?,
+            Shapes::NoMask => {
+                anyhow::ensure!(enc.iter().all(|e| e.get_ids().len() == seq), "NoMask needs calls without padding");
+                self.no_mask.run(inputs)?
+            }
         };
         self.pool(&out[0], &mask, rows, seq)
     }
@@ -419,7 +490,8 @@ impl Xp {
                     }
                 }
             }
-            Batching::Tokens(budget) => {
+            Batching::Tokens(budget) | Batching::ExactLen(budget) => {
+                let exact = matches!(batching, Batching::ExactLen(_));
                 let enc = self.unpadded.encode_batch(texts.to_vec(), true).map_err(anyhow::Error::msg)?;
                 let mut order: Vec<usize> = (0..texts.len()).collect();
                 order.sort_by_key(|&i| enc[i].get_ids().len());
@@ -430,7 +502,10 @@ impl Xp {
                 while start < order.len() {
                     // Sorted ascending: the last row of a group is its longest.
                     let mut end = start + 1;
-                    while end < order.len() && (end + 1 - start) * eff(enc[order[end]].get_ids().len()) <= budget {
+                    while end < order.len()
+                        && (end + 1 - start) * eff(enc[order[end]].get_ids().len()) <= budget
+                        && (!exact || enc[order[end]].get_ids().len() == enc[order[start]].get_ids().len())
+                    {
                         end += 1;
                     }
                     let group = &order[start..end];
@@ -595,9 +670,10 @@ fn main() -> Result<()> {
     md += &format!(
         "all-MiniLM-L6-v2, the same ONNX files and token ids, 1 thread each; {rounds} interleaved rounds; \
          latency = one {}-token sentence ({} runs); throughput = {n_sent} texts, {total_tokens} tokens, \
-         sorted by length, batches of 16, tokenising and pooling included. Speed ratio = Sotto ÷ onnxruntime \
-         speed (≥ 1.0: Sotto as fast or faster). CPU = that thread's/process's CPU time, \
-         steadier than wall time on a busy machine.\n\n",
+         Sotto's batching on both sides (sorted by token count, ≤ {SOTTO_TOKEN_BUDGET} tokens per call), \
+         tokenising and pooling included. Speed ratio = Sotto ÷ onnxruntime speed (≥ 1.0: Sotto as fast \
+         or faster). CPU = CPU time of the thread (Sotto) or process (onnxruntime): time spent \
+         descheduled does not count, contention for caches and memory still does.\n\n",
         lat_ids.len(),
         rounds * lat_runs
     );
@@ -638,7 +714,8 @@ fn main() -> Result<()> {
     // ---- experiments
     let mut xp_json = json!(null);
     if experiments {
-        let (xmd, xj) = run_experiments(&files, &tokenizer, &refs, &vecs, &sotto, &mut ort, rounds.clamp(1, 3), lat_runs)?;
+        let (xmd, xj) =
+            run_experiments(&files, &tokenizer, &refs, &vecs, &sotto, &mut ort, rounds.clamp(1, 3), lat_runs)?;
         md += &xmd;
         xp_json = xj;
     }
@@ -689,16 +766,18 @@ impl Sys {
         let b = |b: &Batching| match b {
             Batching::Fixed(n) => format!("batch {n}"),
             Batching::Tokens(n) => format!("≤ {n} tokens/call"),
+            Batching::ExactLen(n) => format!("≤ {n} tokens/call, equal lengths only"),
         };
         match self {
-            Sys::Sotto(_) => "Sotto `Embedder` (symbolic, batch 16)".into(),
+            Sys::Sotto(_) => format!("**Sotto `Embedder`** (symbolic, ≤ {SOTTO_TOKEN_BUDGET} tokens/call)"),
             Sys::Tract(_, s, bt) => {
                 let s = match s {
                     Shapes::Symbolic => "symbolic",
                     Shapes::SymbolicReuseState => "symbolic, reused state",
                     Shapes::Concrete => "concrete (batch, seq)",
                     Shapes::ConcretePow2 => "concrete, seq → pow2 ≥ 16",
-                    Shapes::ConcreteSeqOnly => "concrete seq, symbolic batch",
+                    Shapes::Output0 => "symbolic, output 0 only",
+                    Shapes::NoMask => "symbolic, output 0 only, no mask adds",
                 };
                 format!("tract {s}, {}", b(bt))
             }
@@ -709,6 +788,7 @@ impl Sys {
         match b {
             Batching::Fixed(n) => json!({"batch": n}),
             Batching::Tokens(n) => json!({"tokens": n}),
+            Batching::ExactLen(n) => json!({"tokens": n, "exact": true}),
         }
     }
 }
@@ -770,13 +850,31 @@ fn run_experiments(
         bases.insert(m, std::rc::Rc::new(Base::load(&files[m], tokenizer)?));
     }
 
-    // -- per-op profiles: the latency sentence, and the middle and the last batch of 16 of the
-    // corpus as Sotto forms them (sorted by byte length).
+    // -- per-op profiles: the latency sentence; the middle and the last batch of 16 of the corpus
+    // sorted by byte length (Sotto's policy before 0d46aba); the whole corpus as Sotto batches it
+    // now (token budget).
     let mut sorted: Vec<&str> = refs.to_vec();
     sorted.sort_by_key(|t| t.len());
-    let groups: Vec<&[&str]> = sorted.chunks(16).collect();
-    let mid = groups[groups.len() / 2];
-    let long = groups[groups.len() - 1];
+    let sixteens: Vec<&[&str]> = sorted.chunks(16).collect();
+    let mid = sixteens[sixteens.len() / 2];
+    let long = sixteens[sixteens.len() - 1];
+    let enc = bases["fp32"].unpadded.encode_batch(refs.to_vec(), true).map_err(anyhow::Error::msg)?;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| enc[i].get_ids().len());
+    let mut budget_groups: Vec<Vec<&str>> = Vec::new();
+    // Token cells (rows × padded length) of the whole corpus under Sotto's batching.
+    let mut corpus_cells = 0;
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && (end + 1 - start) * enc[order[end]].get_ids().len() <= SOTTO_TOKEN_BUDGET {
+            end += 1;
+        }
+        budget_groups.push(order[start..end].iter().map(|&i| refs[i]).collect());
+        corpus_cells += (end - start) * enc[order[end - 1]].get_ids().len();
+        start = end;
+    }
+    let groups: Vec<&[&str]> = budget_groups.iter().map(Vec::as_slice).collect();
     let mut profiles = serde_json::Map::new();
     for m in MODELS {
         let xp = Xp::new(&bases[m]);
@@ -786,9 +884,14 @@ fn run_experiments(
         let conc = xp.concrete(Some(mid.len()), mid_seq)?;
         let cols = vec![
             (format!("1×{lat_seq}"), xp.profile(&xp.symbolic, &[LATENCY_TEXT], 50)?, lat_seq),
-            (format!("16×{mid_seq}"), xp.profile(&xp.symbolic, mid, 5)?, 16 * mid_seq),
+            (format!("16×{mid_seq} (batch of 16)"), xp.profile(&xp.symbolic, mid, 5)?, 16 * mid_seq),
             (format!("16×{mid_seq} concrete"), xp.profile(&conc, mid, 5)?, 16 * mid_seq),
-            (format!("{}×{long_seq}", long.len()), xp.profile(&xp.symbolic, long, 2)?, long.len() * long_seq),
+            (format!("{}×{long_seq} (batch of 16)", long.len()), xp.profile(&xp.symbolic, long, 2)?, long.len() * long_seq),
+            (
+                format!("whole corpus, ≤ {SOTTO_TOKEN_BUDGET} tokens/call ({} calls)", groups.len()),
+                xp.profile_batches(&xp.symbolic, &groups, 1)?,
+                corpus_cells,
+            ),
         ];
         md += &profile_table(m, &cols);
         let pj = |v: &Profile| v.iter().map(|(k, t, c)| json!({"op": k, "ms": t, "count": c})).collect::<Vec<_>>();
@@ -798,11 +901,15 @@ fn run_experiments(
                 "columns": cols.iter().map(|(name, p, tokens)| json!({"shape": name, "tokens": tokens, "ops": pj(p)})).collect::<Vec<_>>(),
                 "plan_nodes_symbolic": xp.symbolic.model().nodes().len(),
                 "plan_nodes_concrete": conc.model().nodes().len(),
+                "weights_matmul_info": matmul_info(xp.symbolic.model()),
+                "weights_matmul_info_concrete": matmul_info(conc.model()),
             }),
         );
+        eprintln!("==> tract {m}: a weights matmul of the symbolic plan: {:?}", matmul_info(xp.symbolic.model()));
+        eprintln!("==> tract {m}: the same, concrete 16×{mid_seq}: {:?}", matmul_info(conc.model()));
     }
-    md += "Op groups: matrix products split into *weights* (QKV/output projections, FFN: one operand \
-           constant) and *attention* (QKᵀ and scores·V); binary ops carry their operand ranks \
+    md += "Op groups: matrix products split into *weights* (QKV/output projections, FFN) and \
+           *attention* (QKᵀ and scores·V, per head); binary ops carry their operand ranks \
            (`Add r4+r4`: the attention-mask add on [batch, heads, seq, seq]; `Add r3+r1`: a bias). \
            Timed per node with `SimpleState::run_plan_with_eval`.\n\n";
     j.insert("tract_op_profile".into(), Value::Object(profiles));
@@ -847,35 +954,33 @@ fn run_experiments(
     j.insert("ort_levels".into(), v);
 
     // -- plan strategies and batching policies, interleaved over rounds
-    use Batching::{Fixed, Tokens};
+    use Batching::{ExactLen, Fixed, Tokens};
     use Shapes::*;
     let systems: Vec<Sys> = vec![
         Sys::Sotto("fp32"),
+        Sys::Tract("fp32", Symbolic, Tokens(SOTTO_TOKEN_BUDGET)),
         Sys::Tract("fp32", Symbolic, Fixed(16)),
-        Sys::Tract("fp32", SymbolicReuseState, Fixed(16)),
-        Sys::Tract("fp32", Concrete, Fixed(16)),
-        Sys::Tract("fp32", ConcretePow2, Fixed(16)),
-        Sys::Tract("fp32", ConcreteSeqOnly, Fixed(16)),
         Sys::Tract("fp32", Symbolic, Fixed(1)),
         Sys::Tract("fp32", Symbolic, Fixed(4)),
-        Sys::Tract("fp32", Symbolic, Fixed(8)),
         Sys::Tract("fp32", Symbolic, Fixed(32)),
         Sys::Tract("fp32", Symbolic, Tokens(256)),
-        Sys::Tract("fp32", Symbolic, Tokens(512)),
         Sys::Tract("fp32", Symbolic, Tokens(1024)),
         Sys::Tract("fp32", SymbolicReuseState, Tokens(512)),
+        Sys::Tract("fp32", Concrete, Fixed(16)),
         Sys::Tract("fp32", ConcretePow2, Tokens(512)),
-        Sys::Ort("fp32", Fixed(1)),
-        Sys::Ort("fp32", Fixed(4)),
-        Sys::Ort("fp32", Fixed(16)),
+        Sys::Tract("fp32", Output0, Tokens(512)),
+        Sys::Tract("fp32", NoMask, ExactLen(512)),
+        Sys::Tract("fp32", NoMask, ExactLen(1024)),
         Sys::Ort("fp32", Tokens(512)),
+        Sys::Ort("fp32", ExactLen(512)),
+        Sys::Ort("fp32", Fixed(16)),
+        Sys::Ort("fp32", Fixed(4)),
         Sys::Sotto("int8"),
-        Sys::Tract("int8", Symbolic, Fixed(4)),
-        Sys::Tract("int8", Symbolic, Tokens(512)),
+        Sys::Tract("int8", Symbolic, Fixed(16)),
         Sys::Tract("int8", Concrete, Fixed(16)),
-        Sys::Ort("int8", Fixed(4)),
-        Sys::Ort("int8", Fixed(16)),
+        Sys::Tract("int8", NoMask, ExactLen(512)),
         Sys::Ort("int8", Tokens(512)),
+        Sys::Ort("int8", Fixed(4)),
     ];
     let xps: Vec<Option<Xp>> =
         systems.iter().map(|s| matches!(s, Sys::Tract(..)).then(|| Xp::new(&bases[s.model()]))).collect();

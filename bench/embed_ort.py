@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """onnxruntime side of bench/embed: a worker driven by bench/embed.rs over stdin/stdout.
 
-It embeds exactly like Sotto's `Embedder::embed`: the same tokenizer.json through the `tokenizers`
-package (padding to the batch's longest, truncation to 256 tokens), texts sorted by length and
-run in batches of 16, `last_hidden_state` mean-pooled over the attention mask and L2-normalised
-in numpy. Sessions use one intra-op and one inter-op thread, sequential execution.
+It embeds like Sotto's `Embedder::embed`: the same tokenizer.json through the `tokenizers`
+package (truncation to 256 tokens), texts tokenised once, sorted by token count and run in calls
+of at most `--tokens` tokens (rows x longest, padded to the call's longest), `last_hidden_state`
+mean-pooled over the attention mask and L2-normalised in numpy. Other policies on request (fixed
+batch sizes, equal-length calls). Sessions use one intra-op and one inter-op thread, sequential
+execution.
 
 Protocol: one JSON object per line each way. The first line out is {"ready": ...}; then each
 request {"cmd": ...} gets one reply. Commands:
 
   ids                         token ids of the corpus and of the latency sentence
   latency  model runs warmup  per-run wall ns of embedding the latency sentence, + CPU ns total
-  throughput model [batch N | tokens N]  wall and CPU ns of one pass over the corpus
+  throughput model [batch N | tokens N [exact]]  wall and CPU ns of one pass over the corpus
   embed    model out          writes the corpus embeddings (float32, row-major) to `out`
   profile  model runs         per-op-type time from onnxruntime's profiler (separate session)
   variants runs               latency/throughput of fp32 at other graph optimisation levels
@@ -29,7 +31,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-BATCH = 16
+# Set from --tokens: Sotto's token budget per call (src/text/embed.rs TOKEN_BUDGET).
+TOKENS = 512
 MAX_TOKENS = 256
 
 
@@ -67,10 +70,12 @@ class Embedder:
         v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
-    def embed(self, texts, batch=BATCH, tokens=None):
+    def embed(self, texts, batch=None, tokens=None, exact=False):
         out = [None] * len(texts)
+        if batch is None and tokens is None:
+            tokens = TOKENS
         if tokens is None:
-            # Sotto's policy: sort by byte length (stable), batches of `batch`, padded per batch.
+            # Sotto's policy before 0d46aba: sort by byte length (stable), `batch` texts per call.
             order = sorted(range(len(texts)), key=lambda i: len(texts[i].encode()))
             for k in range(0, len(order), batch):
                 group = order[k : k + batch]
@@ -78,13 +83,18 @@ class Embedder:
                 for i, v in zip(group, self.run_encodings(encs)):
                     out[i] = v
         else:
-            # Token budget: tokenise once, sort by token count, fill calls up to `tokens`.
+            # Token budget: tokenise once, sort by token count, fill calls up to `tokens`
+            # (with `exact`, only texts of equal token count share a call: no padding).
             encs = self.unpadded.encode_batch(texts, add_special_tokens=True)
             order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
             start = 0
             while start < len(order):
                 end = start + 1
-                while end < len(order) and (end + 1 - start) * len(encs[order[end]].ids) <= tokens:
+                while (
+                    end < len(order)
+                    and (end + 1 - start) * len(encs[order[end]].ids) <= tokens
+                    and (not exact or len(encs[order[end]].ids) == len(encs[order[start]].ids))
+                ):
                     end += 1
                 group = order[start:end]
                 for i, v in zip(group, self.run_encodings([encs[i] for i in group])):
@@ -112,12 +122,15 @@ def op_profile(path, prof_dir, tokenizer, work):
 
 
 def main():
+    global TOKENS
     ap = argparse.ArgumentParser()
     ap.add_argument("--fp32", required=True)
     ap.add_argument("--int8", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--corpus", required=True, help="JSON: {sentences: [...], latency: str}")
+    ap.add_argument("--tokens", type=int, default=TOKENS, help="token budget per call (Sotto's)")
     args = ap.parse_args()
+    TOKENS = args.tokens
 
     corpus = json.load(open(args.corpus))
     sentences, latency_text = corpus["sentences"], corpus["latency"]
@@ -185,7 +198,7 @@ def main():
         elif cmd == "throughput":
             emb = embedders[req["model"]]
             c0, t0 = time.process_time_ns(), time.perf_counter_ns()
-            emb.embed(sentences, batch=req.get("batch", BATCH), tokens=req.get("tokens"))
+            emb.embed(sentences, batch=req.get("batch"), tokens=req.get("tokens"), exact=req.get("exact", False))
             reply({"wall_ns": time.perf_counter_ns() - t0, "cpu_ns": time.process_time_ns() - c0})
         elif cmd == "embed":
             embedders[req["model"]].embed(sentences).tofile(req["out"])
