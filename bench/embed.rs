@@ -930,7 +930,7 @@ fn run_experiments(
         let (tl, tt) = (lat.iter().map(|x| x.1).sum::<f64>(), thr.iter().map(|x| x.1).sum::<f64>());
         md += &format!(
             "### onnxruntime {m}: kernel time per op type (its profiler; fused ops are its own)\n\n\
-             | op | latency ms/run | % | corpus pass ms (batch 16) | % |\n|---|---:|---:|---:|---:|\n"
+             | op | latency ms/run | % | corpus pass ms (≤ {SOTTO_TOKEN_BUDGET} tokens/call) | % |\n|---|---:|---:|---:|---:|\n"
         );
         for (k, t) in thr.iter().take(12) {
             let l = lat.iter().find(|x| &x.0 == k).map_or(0.0, |x| x.1) / 50.0;
