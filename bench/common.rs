@@ -29,7 +29,7 @@ impl Rng {
     }
     /// Uniform in [0, n).
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
     /// Uniform in [lo, hi].
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
@@ -371,7 +371,7 @@ pub fn name(seed: usize) -> String {
     let mut s = String::new();
     s.push_str(SYLLABLES[a]);
     s.push_str(SYLLABLES[b]);
-    if seed % 3 == 0 {
+    if seed.is_multiple_of(3) {
         s.push_str(SYLLABLES[c]);
     }
     let mut cs = s.chars();

@@ -886,7 +886,11 @@ fn run_experiments(
             (format!("1×{lat_seq}"), xp.profile(&xp.symbolic, &[LATENCY_TEXT], 50)?, lat_seq),
             (format!("16×{mid_seq} (batch of 16)"), xp.profile(&xp.symbolic, mid, 5)?, 16 * mid_seq),
             (format!("16×{mid_seq} concrete"), xp.profile(&conc, mid, 5)?, 16 * mid_seq),
-            (format!("{}×{long_seq} (batch of 16)", long.len()), xp.profile(&xp.symbolic, long, 2)?, long.len() * long_seq),
+            (
+                format!("{}×{long_seq} (batch of 16)", long.len()),
+                xp.profile(&xp.symbolic, long, 2)?,
+                long.len() * long_seq,
+            ),
             (
                 format!("whole corpus, ≤ {SOTTO_TOKEN_BUDGET} tokens/call ({} calls)", groups.len()),
                 xp.profile_batches(&xp.symbolic, &groups, 1)?,

@@ -92,7 +92,7 @@ fn note(i: usize) -> NewNote {
     NewNote {
         title,
         body,
-        source: Some(if i % 3 == 0 { Source::Dictation } else { Source::Text }),
+        source: Some(if i.is_multiple_of(3) { Source::Dictation } else { Source::Text }),
         ..Default::default()
     }
 }
@@ -458,7 +458,8 @@ fn main() -> Result<()> {
     md += "\n|---|";
     md += &"---:|---:|".repeat(stages.len());
     md += "\n";
-    let rows: [(&str, fn(&Stage) -> &Vec<f64>); 8] = [
+    type Column = fn(&Stage) -> &Vec<f64>;
+    let rows: [(&str, Column); 8] = [
         ("`keyword_search` (FTS5 bm25)", |s: &Stage| &s.keyword),
         ("query embedding (`Embedder::embed`, fp32)", |s: &Stage| &s.embed),
         ("`FlatIndex::search`", |s: &Stage| &s.vector),
@@ -497,6 +498,22 @@ fn main() -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // Keyword cost by query kind: single common words match most notes and bm25 scores them all.
+    md += "\n`keyword_search` p50 / max ms by query kind:\n\n| kind | queries |";
+    for (size, _) in &stages {
+        md += &format!(" {size} p50 | {size} max |");
+    }
+    md += "\n|---|---:|";
+    md += &"---:|---:|".repeat(stages.len());
+    md += "\n";
+    for (kind, count) in &kinds {
+        md += &format!("| {kind} | {count} |");
+        for (_, st) in &stages {
+            let v: Vec<f64> = qs.iter().zip(&st.keyword).filter(|((_, k), _)| k == kind).map(|(_, &t)| t).collect();
+            md += &format!(" {:.2} | {:.1} |", median(&v), v.iter().cloned().fold(0.0, f64::max));
+        }
+        md += "\n";
+    }
     print!("{md}");
     let json = json!({
         "meta": {
