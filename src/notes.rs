@@ -105,19 +105,8 @@ impl Library {
             Some(files) => Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?)),
             None => None,
         };
-        let mut index = FlatIndex::new();
-        if embedder.is_some() {
-            let mut by_note: Vec<(i64, Vec<Vec<f32>>)> = Vec::new();
-            for (id, v) in store.embeddings(EMBED_MODEL_ID)? {
-                match by_note.last_mut() {
-                    Some((last, vs)) if *last == id => vs.push(v),
-                    _ => by_note.push((id, vec![v])),
-                }
-            }
-            for (id, vs) in by_note {
-                index.upsert(id, vs);
-            }
-        }
+        let index =
+            if embedder.is_some() { FlatIndex::from_rows(store.embeddings(EMBED_MODEL_ID)?) } else { FlatIndex::new() };
         let mut lib = Library {
             store: Arc::new(Mutex::new(store)),
             index: Arc::new(RwLock::new(index)),

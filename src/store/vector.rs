@@ -33,6 +33,22 @@ impl FlatIndex {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Bulk load (note id, chunk vector) rows, e.g. from the database at start-up. Appends
+    /// directly: going through `upsert` would scan all owners per note, quadratic at 100k notes.
+    pub fn from_rows(rows: impl IntoIterator<Item = (i64, Vec<f32>)>) -> Self {
+        let mut index = Self::new();
+        for (note_id, v) in rows {
+            if index.dim == 0 {
+                index.dim = v.len();
+            }
+            if v.len() == index.dim {
+                index.data.extend_from_slice(&v);
+                index.owners.push(note_id);
+            }
+        }
+        index
+    }
 }
 
 impl VectorIndex for FlatIndex {
@@ -120,6 +136,8 @@ mod tests {
         assert_eq!(idx.search(&[0.0, 1.0], 10)[0].0, 2);
         idx.remove(2);
         assert_eq!(idx.len(), 1);
+        let bulk = FlatIndex::from_rows(vec![(1, vec![1.0, 0.0]), (1, vec![0.0, 1.0]), (2, vec![0.6, 0.8])]);
+        assert_eq!(bulk.search(&[0.0, 1.0], 10), vec![(1, 1.0), (2, 0.8)]);
     }
 
     #[test]
