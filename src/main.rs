@@ -117,7 +117,7 @@ struct TranscribeArgs {
     /// packed into fitted windows. Fastest on recordings with pauses; times still refer to the file.
     #[arg(long, conflicts_with = "stream")]
     vad: bool,
-    /// Print one JSON line of timings per file to stderr (load, decode and transcribe ms).
+    /// Print one JSON line of timings per file to stderr (load, decode and transcribe ms, encoder work).
     #[arg(long)]
     timings: bool,
 }
@@ -277,7 +277,7 @@ fn transcribe_file(
             .stream(
                 options.clone(),
                 StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
-                Job::default(),
+                Job { on_progress: None, ..job.clone() },
             )
             .context("cannot start a stream")?;
         let mut finals = Vec::new();
@@ -319,6 +319,8 @@ fn transcribe_file(
             "load_ms": load_ms,
             "decode_ms": decode_ms,
             "transcribe_ms": transcribe_start.elapsed().as_secs_f64() * 1000.0,
+            "encoder_passes": job.stats.encoder_passes(),
+            "encoded_ms": job.stats.encoded_ms(),
             "mode": match mode { Mode::Full => "full", Mode::Speech => "vad", Mode::Stream { .. } => "stream" },
         });
         eprintln!("{line}");

@@ -6,6 +6,7 @@ use common::*;
 use sotto::asr::{AsrError, CancelToken, Job, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
 use sotto::audio::{self, load_file, ms_to_samples};
 use sotto::text::wer::{corpus_wer, normalize, wer};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 fn opts() -> TranscribeOptions {
@@ -60,11 +61,15 @@ fn silence_and_low_noise_give_no_text() {
 
 /// The LibriVox clips joined with 3–5 s pauses, and where each clip lies (ms).
 fn clips_with_pauses() -> (Vec<f32>, Vec<(u64, u64)>, String) {
-    let pauses_ms = [3_000u64, 4_000, 5_000, 3_500, 4_500];
+    join_with_pauses(librivox(), &[3_000, 4_000, 5_000, 3_500, 4_500])
+}
+
+/// `clips` joined, each after its pause (low noise); the audio, each clip's span (ms), the reference.
+fn join_with_pauses(clips: Vec<(PathBuf, String)>, pauses_ms: &[u64]) -> (Vec<f32>, Vec<(u64, u64)>, String) {
     let mut audio = Vec::new();
     let mut spans = Vec::new();
     let mut refs = Vec::new();
-    for ((path, reference), pause) in librivox().into_iter().zip(pauses_ms) {
+    for ((path, reference), &pause) in clips.into_iter().zip(pauses_ms) {
         audio.extend(noise(ms_to_samples(pause), 0.0005, pause));
         let start = audio::samples_to_ms(audio.len());
         audio.extend(load_file(&path).unwrap());
@@ -155,6 +160,7 @@ fn cancellation_stops_a_running_job() {
             seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             trip.cancel();
         })),
+        ..Job::default()
     };
     let started = std::time::Instant::now();
     let result = transcriber().transcribe_with(&audio, &TranscribeOptions { vad_gate: false, ..opts() }, &job);
@@ -227,4 +233,22 @@ fn speech_only_path_keeps_accuracy_and_original_times() {
     assert!(segments.windows(2).all(|w| w[0].start_ms <= w[1].start_ms));
     let silence = vec![0.0f32; ms_to_samples(5_000)];
     assert!(transcriber().transcribe_speech(&silence, &opts(), &Job::default()).unwrap().is_empty());
+}
+
+#[test]
+fn speech_only_path_encodes_the_speech_about_once() {
+    // jfk then the LibriVox clips, as in bench/asr's dictation clip: whisper stops decoding the
+    // first packed window early, and used to encode that whole window a second time.
+    let mut clips = vec![(fixture("jfk.wav"), jfk_reference())];
+    clips.extend(librivox());
+    let (audio, spans, reference) = join_with_pauses(clips, &[1_500, 4_000, 3_000, 5_000, 3_500, 4_500]);
+    let job = Job::default();
+    let segments = transcriber().transcribe_speech(&audio, &opts(), &job).unwrap();
+    let speech_ms: u64 = spans.iter().map(|(a, b)| b - a).sum();
+    let (encoded, passes) = (job.stats.encoded_ms(), job.stats.encoder_passes());
+    eprintln!("encoded {encoded} ms in {passes} passes for {speech_ms} ms of speech");
+    // The margin covers the gaps between packed clips and each window's fitted tail (1.3x here).
+    assert!(encoded <= speech_ms * 3 / 2, "encoded {encoded} ms in {passes} passes for {speech_ms} ms of speech");
+    let hyp = text_of(&segments);
+    assert!(wer(&reference, &hyp) <= 0.10, "WER {:.3}: {hyp}", wer(&reference, &hyp));
 }

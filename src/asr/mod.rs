@@ -10,4 +10,4 @@ pub use crate::cancel::CancelToken;
 pub use error::AsrError;
 pub use model::{ModelInfo, inspect};
 pub use stream::{Stream, StreamEvent, StreamOptions};
-pub use transcriber::{Job, Segment, TranscribeOptions, Transcriber, default_threads};
+pub use transcriber::{Job, JobStats, Segment, TranscribeOptions, Transcriber, default_threads};

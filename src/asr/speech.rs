@@ -3,6 +3,8 @@
 //! transcribed with an encoder window fitted to it. Times map back to the original recording.
 
 use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
+use std::collections::VecDeque;
+
 use crate::audio::vad::{self, Utterance};
 use crate::audio::{SAMPLE_RATE, ms_to_samples};
 
@@ -50,23 +52,40 @@ impl Window {
     }
 }
 
-fn pack(utterances: Vec<Utterance>) -> Vec<Window> {
+impl Window {
+    /// The audio from window time `ms` on, as utterances of the recording, in order.
+    fn rest_from(&self, ms: u64) -> Vec<Utterance> {
+        let at = ms_to_samples(ms);
+        let mut rest = Vec::new();
+        for &(start, origin, len) in &self.pieces {
+            let skip = at.saturating_sub(start).min(len);
+            if skip < len {
+                let samples = self.samples[start + skip..start + len].to_vec();
+                rest.push(Utterance { start_sample: origin + skip as u64, samples });
+            }
+        }
+        rest
+    }
+}
+
+/// Take utterances from the front of `queue` into one window of at most `WINDOW_MS`; an
+/// utterance longer than that gets a window of its own (whisper.cpp then windows it itself).
+fn pack_next(queue: &mut VecDeque<Utterance>) -> Window {
     let limit = ms_to_samples(WINDOW_MS);
     let gap = ms_to_samples(GAP_MS);
-    let mut windows: Vec<Window> = Vec::new();
-    for u in utterances {
-        let fits = windows.last().is_some_and(|w| w.samples.len() + gap + u.samples.len() <= limit);
-        if !fits {
-            windows.push(Window { samples: Vec::new(), pieces: Vec::new() });
+    let mut w = Window { samples: Vec::new(), pieces: Vec::new() };
+    while let Some(u) = queue.front() {
+        if !w.samples.is_empty() && w.samples.len() + gap + u.samples.len() > limit {
+            break;
         }
-        let w = windows.last_mut().expect("just pushed");
+        let u = queue.pop_front().expect("front exists");
         if !w.samples.is_empty() {
             w.samples.extend(std::iter::repeat_n(0.0, gap));
         }
         w.pieces.push((w.samples.len(), u.start_sample, u.samples.len()));
         w.samples.extend_from_slice(&u.samples);
     }
-    windows
+    w
 }
 
 impl Transcriber {
@@ -79,29 +98,39 @@ impl Transcriber {
         job: &Job,
     ) -> Result<Vec<Segment>, AsrError> {
         let language = self.language(options)?;
-        let windows = pack(vad::utterances(audio, &options.vad));
+        let mut queue: VecDeque<Utterance> = vad::utterances(audio, &options.vad).into();
+        let total: usize = queue.iter().map(|u| u.samples.len()).sum();
         let mut state = self.take_state()?;
         let mut segments = Vec::new();
         let mut context = String::new();
         let mut result = Ok(());
-        for (i, window) in windows.iter().enumerate() {
+        while !queue.is_empty() {
+            let window = pack_next(&mut queue);
             // Carry the previous window's last words, as whisper does inside one 30 s window.
             let mut opts = options.with_context(&context);
             opts.fit_window = true;
-            let pieces = match self.run(&mut state, &window.samples, &opts, language, job) {
+            let pass = match self.run_pass(&mut state, &window.samples, &opts, language, job, true) {
                 Ok(p) => p,
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             };
-            for p in pieces {
+            for p in pass.segments {
                 let (start_ms, end_ms) = window.span(p.start_ms, p.end_ms);
                 segments.push(Segment { start_ms, end_ms, text: p.text });
             }
+            // Whisper stopped short of the window's end: the rest opens the next window, which
+            // costs far less than whisper's own second pass over a window sized for all of it.
+            if let Some(ms) = pass.stopped_at_ms {
+                for u in window.rest_from(ms).into_iter().rev() {
+                    queue.push_front(u);
+                }
+            }
             context = segments.iter().rev().take(3).rev().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
             if let Some(progress) = &job.on_progress {
-                progress(((i + 1) * 100 / windows.len()) as u8);
+                let left: usize = queue.iter().map(|u| u.samples.len()).sum();
+                progress(((total - left.min(total)) * 100 / total.max(1)) as u8);
             }
         }
         self.give_back(state);
@@ -120,8 +149,10 @@ mod tests {
 
     #[test]
     fn packs_utterances_into_windows_and_maps_times_back() {
-        let windows = pack(vec![utt(1_000, 5_000), utt(10_000, 4_000), utt(20_000, 20_000), utt(45_000, 2_000)]);
-        assert_eq!(windows.len(), 2, "the 20 s utterance does not fit after 9.3 s");
+        let mut queue: VecDeque<_> = vec![utt(1_000, 5_000), utt(10_000, 4_000), utt(20_000, 20_000), utt(45_000, 2_000)].into();
+        let windows = [pack_next(&mut queue), pack_next(&mut queue)];
+        assert!(queue.is_empty());
+        assert_eq!(windows[0].pieces.len(), 2, "the 20 s utterance does not fit after 9.3 s");
         let w = &windows[0];
         assert_eq!(w.samples.len(), ms_to_samples(5_000 + GAP_MS + 4_000));
         assert_eq!(w.to_recording(0), 1_000);
@@ -134,5 +165,22 @@ mod tests {
         assert_eq!(w.span(1_000, 5_300 + 200), (2_000, 6_000));
         // One that runs well into it spans both.
         assert_eq!(w.span(1_000, 5_300 + 2_000), (2_000, 12_000));
+    }
+
+    #[test]
+    fn the_rest_of_a_window_keeps_its_recording_times() {
+        let mut queue: VecDeque<_> = vec![utt(1_000, 5_000), utt(10_000, 4_000)].into();
+        let w = pack_next(&mut queue);
+        // Stopped inside the first piece: its tail and the whole second piece remain.
+        let rest = w.rest_from(3_000);
+        assert_eq!(rest.len(), 2);
+        assert_eq!((samples_to_ms(rest[0].start_sample as usize), samples_to_ms(rest[0].samples.len())), (4_000, 2_000));
+        assert_eq!((samples_to_ms(rest[1].start_sample as usize), samples_to_ms(rest[1].samples.len())), (10_000, 4_000));
+        // Stopped in the gap: only the second piece.
+        let rest = w.rest_from(5_100);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(samples_to_ms(rest[0].start_sample as usize), 10_000);
+        // Stopped at the very end: nothing left.
+        assert!(w.rest_from(9_300).is_empty());
     }
 }

@@ -131,10 +131,27 @@ impl Stream<'_> {
 
     /// One segment for the whole utterance: dictation wants a pause to mean one piece of text.
     fn transcribe_joined(&mut self, start_sample: u64, audio: &[f32]) -> Result<Option<Segment>, AsrError> {
-        let mut options = self.options.with_context(&self.context);
-        options.fit_window |= self.stream.fit_window;
         let state = self.state.as_mut().expect("the state lives until drop");
-        let pieces = self.transcriber.run(state, audio, &options, self.language, &self.job)?;
+        let mut pieces: Vec<Segment> = Vec::new();
+        let mut from = 0;
+        // When whisper stops short of the end it would encode again with the same window;
+        // going on from there with a window fitted to what is left costs less.
+        loop {
+            let heard = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
+            let mut options = self.options.with_context(&format!("{} {heard}", self.context));
+            options.fit_window |= self.stream.fit_window;
+            let pass = self.transcriber.run_pass(state, &audio[from..], &options, self.language, &self.job, true)?;
+            let base = samples_to_ms(from);
+            pieces.extend(pass.segments.into_iter().map(|p| Segment {
+                start_ms: base + p.start_ms,
+                end_ms: base + p.end_ms,
+                text: p.text,
+            }));
+            match pass.stopped_at_ms.map(ms_to_samples) {
+                Some(at) if at > 0 && from + at < audio.len() => from += at,
+                _ => break,
+            }
+        }
         let text = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
         if text.is_empty() {
             return Ok(None);

@@ -1,5 +1,7 @@
+use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,42 @@ pub struct Job {
     pub cancel: CancelToken,
     /// Called with 0-100 as the job advances (from the transcribing thread).
     pub on_progress: Option<Arc<dyn Fn(u8) + Send + Sync>>,
+    /// Work done so far, shared by every clone of this job.
+    pub stats: Arc<JobStats>,
+}
+
+/// How much encoder work a job has cost: the encoder dominates whisper's run time, so audio
+/// encoded twice (or padding encoded at all) is time lost.
+#[derive(Debug, Default)]
+pub struct JobStats {
+    encoder_passes: AtomicU64,
+    encoded_ms: AtomicU64,
+}
+
+impl JobStats {
+    /// Encoder passes run.
+    pub fn encoder_passes(&self) -> u64 {
+        self.encoder_passes.load(Ordering::Relaxed)
+    }
+
+    /// Audio the encoder has processed, counting each pass's whole window (padding included), in ms.
+    pub fn encoded_ms(&self) -> u64 {
+        self.encoded_ms.load(Ordering::Relaxed)
+    }
+
+    fn add_pass(&self, window_ms: u64) {
+        self.encoder_passes.fetch_add(1, Ordering::Relaxed);
+        self.encoded_ms.fetch_add(window_ms, Ordering::Relaxed);
+    }
+}
+
+/// What one whisper.cpp call produced.
+pub(crate) struct Pass {
+    /// Finished segments, times relative to the start of the audio passed in.
+    pub segments: Vec<Segment>,
+    /// With `single_pass`: where whisper stopped because it wanted another encoder pass to go on
+    /// (ms from the start of the audio); everything from there on is still to be transcribed.
+    pub stopped_at_ms: Option<u64>,
 }
 
 /// A loaded Whisper model, shareable across threads; each transcription gets its own state.
@@ -174,7 +212,7 @@ impl Transcriber {
         }
     }
 
-    /// One whisper.cpp pass over `audio` with `state`; times are relative to the start of `audio`.
+    /// One whisper.cpp call over `audio` with `state`; times are relative to the start of `audio`.
     pub(crate) fn run(
         &self,
         state: &mut WhisperState,
@@ -183,6 +221,23 @@ impl Transcriber {
         language: &'static str,
         job: &Job,
     ) -> Result<Vec<Segment>, AsrError> {
+        Ok(self.run_pass(state, audio, options, language, job, false)?.segments)
+    }
+
+    /// Like [`Self::run`]; with `single_pass`, whisper.cpp may encode the audio only once.
+    ///
+    /// When whisper stops decoding before the end of its window, it encodes again from where it
+    /// stopped, with the same (fitted, so possibly large) window; a caller that packs audio itself
+    /// does better to carry the rest into its next window, which `stopped_at_ms` allows.
+    pub(crate) fn run_pass(
+        &self,
+        state: &mut WhisperState,
+        audio: &[f32],
+        options: &TranscribeOptions,
+        language: &'static str,
+        job: &Job,
+        single_pass: bool,
+    ) -> Result<Pass, AsrError> {
         if job.cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
         }
@@ -211,13 +266,24 @@ impl Transcriber {
         if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
             params.set_initial_prompt(prompt);
         }
-        if options.fit_window {
-            params.set_audio_ctx(fitted_audio_ctx(audio.len(), self.info.n_audio_ctx));
-        }
-        let hooks = Hooks { cancel: &job.cancel, progress: job.on_progress.as_deref() };
+        let audio_ctx = if options.fit_window {
+            fitted_audio_ctx(audio.len(), self.info.n_audio_ctx)
+        } else {
+            self.info.n_audio_ctx
+        };
+        params.set_audio_ctx(audio_ctx);
+        let hooks = Hooks {
+            cancel: &job.cancel,
+            progress: job.on_progress.as_deref(),
+            stats: &job.stats,
+            window_ms: audio_ctx as u64 * 20,
+            single_pass,
+            passes: Cell::new(0),
+            stopped_at: Cell::new(None),
+        };
         let hooks_ptr = &hooks as *const Hooks as *mut c_void;
-        // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks,
-        // and the callbacks only read through the pointer.
+        // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks and
+        // calls them on this thread; they mutate only through its `Cell`s.
         unsafe {
             params.set_abort_callback(Some(abort_trampoline));
             params.set_abort_callback_user_data(hooks_ptr);
@@ -243,7 +309,8 @@ impl Transcriber {
             let end = (seg.end_timestamp().max(0) as u64 * 10).clamp(start, end_ms);
             segments.push(Segment { start_ms: start, end_ms: end, text });
         }
-        Ok(segments)
+        let stopped_at_ms = hooks.stopped_at.get().map(|cs| (cs as u64 * 10).min(end_ms));
+        Ok(Pass { segments, stopped_at_ms })
     }
 }
 
@@ -277,6 +344,13 @@ fn report(job: &Job, percent: u8) {
 struct Hooks<'a> {
     cancel: &'a CancelToken,
     progress: Option<&'a (dyn Fn(u8) + Send + Sync)>,
+    stats: &'a JobStats,
+    /// Audio one encoder pass covers, ms.
+    window_ms: u64,
+    single_pass: bool,
+    passes: Cell<u32>,
+    /// End (whisper centiseconds) of the last segment when a second pass was refused.
+    stopped_at: Cell<Option<i64>>,
 }
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
@@ -287,12 +361,29 @@ unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
 
 unsafe extern "C" fn encoder_begin_trampoline(
     _: *mut whisper_rs::WhisperSysContext,
-    _: *mut whisper_rs::WhisperSysState,
+    state: *mut whisper_rs::WhisperSysState,
     user_data: *mut c_void,
 ) -> bool {
     // SAFETY: as above.
     let hooks = unsafe { &*(user_data as *const Hooks) };
-    !hooks.cancel.is_cancelled()
+    if hooks.cancel.is_cancelled() {
+        return false;
+    }
+    if hooks.single_pass && hooks.passes.get() > 0 {
+        // SAFETY: whisper.cpp hands us the state it is running, valid during the callback.
+        let end = unsafe {
+            let n = whisper_rs::whisper_rs_sys::whisper_full_n_segments_from_state(state);
+            if n > 0 { whisper_rs::whisper_rs_sys::whisper_full_get_segment_t1_from_state(state, n - 1) } else { 0 }
+        };
+        // Without a finished segment there is no safe place to resume from: let whisper go on.
+        if end > 0 {
+            hooks.stopped_at.set(Some(end));
+            return false;
+        }
+    }
+    hooks.passes.set(hooks.passes.get() + 1);
+    hooks.stats.add_pass(hooks.window_ms);
+    true
 }
 
 unsafe extern "C" fn progress_trampoline(
