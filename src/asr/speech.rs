@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn packs_utterances_into_windows_and_maps_times_back() {
-        let mut queue: VecDeque<_> = vec![utt(1_000, 5_000), utt(10_000, 4_000), utt(20_000, 20_000), utt(45_000, 2_000)].into();
+        let mut queue: VecDeque<_> =
+            vec![utt(1_000, 5_000), utt(10_000, 4_000), utt(20_000, 20_000), utt(45_000, 2_000)].into();
         let windows = [pack_next(&mut queue), pack_next(&mut queue)];
         assert!(queue.is_empty());
         assert_eq!(windows[0].pieces.len(), 2, "the 20 s utterance does not fit after 9.3 s");
@@ -174,8 +175,14 @@ mod tests {
         // Stopped inside the first piece: its tail and the whole second piece remain.
         let rest = w.rest_from(3_000);
         assert_eq!(rest.len(), 2);
-        assert_eq!((samples_to_ms(rest[0].start_sample as usize), samples_to_ms(rest[0].samples.len())), (4_000, 2_000));
-        assert_eq!((samples_to_ms(rest[1].start_sample as usize), samples_to_ms(rest[1].samples.len())), (10_000, 4_000));
+        assert_eq!(
+            (samples_to_ms(rest[0].start_sample as usize), samples_to_ms(rest[0].samples.len())),
+            (4_000, 2_000)
+        );
+        assert_eq!(
+            (samples_to_ms(rest[1].start_sample as usize), samples_to_ms(rest[1].samples.len())),
+            (10_000, 4_000)
+        );
         // Stopped in the gap: only the second piece.
         let rest = w.rest_from(5_100);
         assert_eq!(rest.len(), 1);
