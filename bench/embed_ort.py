@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """onnxruntime side of bench/embed: a worker driven by bench/embed.rs over stdin/stdout.
 
-It embeds like Sotto's `Embedder::embed`: the same tokenizer.json through the `tokenizers`
+It embeds as Sotto's `Embedder` did before it moved to one text per call: the same tokenizer.json through the `tokenizers`
 package (truncation to 256 tokens), texts tokenised once, sorted by token count and run in calls
 of at most `--tokens` tokens (rows x longest, padded to the call's longest), `last_hidden_state`
 mean-pooled over the attention mask and L2-normalised in numpy. Other policies on request (fixed
@@ -31,7 +31,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-# Set from --tokens: Sotto's token budget per call (src/text/embed.rs TOKEN_BUDGET).
+# Set from --tokens: the token budget per call (bench/embed.rs TOKEN_BUDGET).
 TOKENS = 512
 MAX_TOKENS = 256
 
@@ -128,7 +128,7 @@ def main():
     ap.add_argument("--int8", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--corpus", required=True, help="JSON: {sentences: [...], latency: str}")
-    ap.add_argument("--tokens", type=int, default=TOKENS, help="token budget per call (Sotto's)")
+    ap.add_argument("--tokens", type=int, default=TOKENS, help="token budget per call")
     args = ap.parse_args()
     TOKENS = args.tokens
 
