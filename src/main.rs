@@ -321,6 +321,7 @@ fn transcribe_file(
             "transcribe_ms": transcribe_start.elapsed().as_secs_f64() * 1000.0,
             "encoder_passes": job.stats.encoder_passes(),
             "encoded_ms": job.stats.encoded_ms(),
+            "decoder_steps": job.stats.decoder_steps(),
             "mode": match mode { Mode::Full => "full", Mode::Speech => "vad", Mode::Stream { .. } => "stream" },
         });
         eprintln!("{line}");

@@ -252,3 +252,17 @@ fn speech_only_path_encodes_the_speech_about_once() {
     let hyp = text_of(&segments);
     assert!(wer(&reference, &hyp) <= 0.10, "WER {:.3}: {hyp}", wer(&reference, &hyp));
 }
+
+#[test]
+fn a_repetition_loop_is_cut_short() {
+    // Trimmed to its speech, this 3 s LibriVox clip sends tiny.en into "old-s-s-y-y-y…" at
+    // temperature 0; whisper.cpp used to decode 220 tokens of it before retrying warmer.
+    let (path, reference) = librivox().into_iter().find(|(p, _)| p.to_string_lossy().contains("0880")).unwrap();
+    let job = Job::default();
+    let segments = transcriber().transcribe_speech(&load_file(&path).unwrap(), &opts(), &job).unwrap();
+    let hyp = text_of(&segments);
+    let steps = job.stats.decoder_steps();
+    eprintln!("{steps} decoder steps: {hyp}");
+    assert!(steps < 150, "{steps} decoder steps: {hyp}");
+    assert!(wer(&reference, &hyp) <= 0.34, "WER {:.3}: {hyp}", wer(&reference, &hyp));
+}

@@ -98,6 +98,7 @@ pub struct Job {
 pub struct JobStats {
     encoder_passes: AtomicU64,
     encoded_ms: AtomicU64,
+    decoder_steps: AtomicU64,
 }
 
 impl JobStats {
@@ -109,6 +110,11 @@ impl JobStats {
     /// Audio the encoder has processed, counting each pass's whole window (padding included), in ms.
     pub fn encoded_ms(&self) -> u64 {
         self.encoded_ms.load(Ordering::Relaxed)
+    }
+
+    /// Tokens the decoder has produced, retries at higher temperature included.
+    pub fn decoder_steps(&self) -> u64 {
+        self.decoder_steps.load(Ordering::Relaxed)
     }
 
     fn add_pass(&self, window_ms: u64) {
@@ -280,6 +286,7 @@ impl Transcriber {
             single_pass,
             passes: Cell::new(0),
             stopped_at: Cell::new(None),
+            max_tokens: max_tokens(audio.len()),
         };
         let hooks_ptr = &hooks as *const Hooks as *mut c_void;
         // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks and
@@ -291,6 +298,8 @@ impl Transcriber {
             params.set_start_encoder_callback_user_data(hooks_ptr);
             params.set_progress_callback(Some(progress_trampoline));
             params.set_progress_callback_user_data(hooks_ptr);
+            params.set_filter_logits_callback(Some(logits_trampoline));
+            params.set_filter_logits_callback_user_data(hooks_ptr);
         }
         let result = state.full(params, audio);
         if job.cancel.is_cancelled() {
@@ -325,6 +334,17 @@ fn fitted_audio_ctx(samples: usize, full: i32) -> c_int {
     ((frames + 63) / 64 * 64).max(MIN).min(full)
 }
 
+/// The most tokens one window of `samples` can honestly need: 10 per second (fast speech is
+/// ~5, timestamps included) plus 20.
+///
+/// Short windows are where tiny models fall into repetition loops ("y-y-y-…"); whisper.cpp lets a
+/// loop run to 220 tokens before judging it and retrying at a higher temperature, which made a
+/// 3 s utterance cost 10x its normal time. Ending the window at this bound lets the same checks
+/// fail it (a loop has low entropy) and retry at once.
+fn max_tokens(samples: usize) -> usize {
+    20 + samples * 10 / SAMPLE_RATE as usize
+}
+
 /// Empty text and whisper's sound annotations such as "[BLANK_AUDIO]" or "(wind blowing)".
 fn is_non_speech(text: &str) -> bool {
     let t = text.trim();
@@ -351,6 +371,8 @@ struct Hooks<'a> {
     passes: Cell<u32>,
     /// End (whisper centiseconds) of the last segment when a second pass was refused.
     stopped_at: Cell<Option<i64>>,
+    /// Decoded tokens after which the decoder must end the window.
+    max_tokens: usize,
 }
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
@@ -386,6 +408,33 @@ unsafe extern "C" fn encoder_begin_trampoline(
     true
 }
 
+unsafe extern "C" fn logits_trampoline(
+    ctx: *mut whisper_rs::WhisperSysContext,
+    _: *mut whisper_rs::WhisperSysState,
+    _: *const whisper_rs::WhisperTokenData,
+    n_tokens: c_int,
+    logits: *mut f32,
+    user_data: *mut c_void,
+) {
+    // SAFETY: as above.
+    let hooks = unsafe { &*(user_data as *const Hooks) };
+    hooks.stats.decoder_steps.fetch_add(1, Ordering::Relaxed);
+    if (n_tokens.max(0) as usize) < hooks.max_tokens {
+        return;
+    }
+    // SAFETY: whisper.cpp passes its context and a logits array of n_vocab floats, ours to edit.
+    unsafe {
+        use whisper_rs::whisper_rs_sys::{whisper_n_vocab, whisper_token_eot};
+        let logits = std::slice::from_raw_parts_mut(logits, whisper_n_vocab(ctx).max(0) as usize);
+        let eot = whisper_token_eot(ctx) as usize;
+        for (i, l) in logits.iter_mut().enumerate() {
+            if i != eot {
+                *l = f32::NEG_INFINITY;
+            }
+        }
+    }
+}
+
 unsafe extern "C" fn progress_trampoline(
     _: *mut whisper_rs::WhisperSysContext,
     _: *mut whisper_rs::WhisperSysState,
@@ -411,6 +460,13 @@ mod tests {
         for t in ["Hello.", "ask not", "42"] {
             assert!(!is_non_speech(t), "{t:?}");
         }
+    }
+
+    #[test]
+    fn token_bound_leaves_room_for_fast_speech_and_only_binds_short_windows() {
+        assert_eq!(max_tokens(SAMPLE_RATE as usize * 3), 50);
+        // Whisper's own limit per window is 220 tokens: a full window is never cut short.
+        assert!(max_tokens(SAMPLE_RATE as usize * 28) > 220);
     }
 
     #[test]
