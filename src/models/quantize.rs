@@ -1,4 +1,4 @@
-//! ggml quantization of whisper.cpp model files (f16 → q8_0 / q5_1 / q5_0), through ggml's own
+//! ggml quantization of whisper.cpp model files (f16 → q8_0 / q5_1 / q5_0 / bf16), through ggml's own
 //! `ggml_quantize_chunk`, mirroring whisper.cpp's `quantize` tool: every 2-D weight matrix is
 //! quantized except the conv biases and positional embeddings, which stay f32.
 
@@ -20,6 +20,10 @@ pub enum QuantType {
     /// 5-bit, blocks of 32 (22 bytes).
     #[value(name = "q5_0")]
     Q5_0,
+    /// bfloat16: the size of f16, but CPUs with AVX512-BF16 (or Arm's BF16 dot products)
+    /// multiply it natively, two products per lane where f16 is widened to f32 first.
+    #[value(name = "bf16")]
+    Bf16,
 }
 
 impl QuantType {
@@ -29,6 +33,7 @@ impl QuantType {
             QuantType::Q8_0 => "q8_0",
             QuantType::Q5_1 => "q5_1",
             QuantType::Q5_0 => "q5_0",
+            QuantType::Bf16 => "bf16",
         }
     }
     fn ggml_type(self) -> sys::ggml_type {
@@ -36,6 +41,7 @@ impl QuantType {
             QuantType::Q8_0 => sys::ggml_type_GGML_TYPE_Q8_0,
             QuantType::Q5_1 => sys::ggml_type_GGML_TYPE_Q5_1,
             QuantType::Q5_0 => sys::ggml_type_GGML_TYPE_Q5_0,
+            QuantType::Bf16 => sys::ggml_type_GGML_TYPE_BF16,
         }
     }
     fn ggml_ftype(self) -> sys::ggml_ftype {
@@ -43,10 +49,13 @@ impl QuantType {
             QuantType::Q8_0 => sys::ggml_ftype_GGML_FTYPE_MOSTLY_Q8_0,
             QuantType::Q5_1 => sys::ggml_ftype_GGML_FTYPE_MOSTLY_Q5_1,
             QuantType::Q5_0 => sys::ggml_ftype_GGML_FTYPE_MOSTLY_Q5_0,
+            QuantType::Bf16 => sys::ggml_ftype_GGML_FTYPE_MOSTLY_BF16,
         }
     }
+    /// Bytes per block of `QK` values.
     fn block_bytes(self) -> usize {
         match self {
+            QuantType::Bf16 => 2 * QK,
             QuantType::Q8_0 => 34,
             QuantType::Q5_1 => 24,
             QuantType::Q5_0 => 22,
