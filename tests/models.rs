@@ -26,17 +26,28 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
     let jfk = load_file(&fixture("jfk.wav")).unwrap();
     let options = TranscribeOptions { threads: 1, ..TranscribeOptions::default() };
     let f16_wer = wer(&jfk_reference(), &text_of(&transcriber().transcribe(&jfk, &options).unwrap()));
-    for to in [QuantType::Q8_0, QuantType::Q5_1] {
+    for to in [QuantType::Q8_0, QuantType::Q5_1, QuantType::Bf16] {
         let variant = tiny.variant(to.name()).unwrap();
         let out = dir.path().join(&variant.file);
         let stats = quantize_file(&model_path(), &out, to).unwrap();
         assert_eq!(stats.quantized, 65, "every 2-D weight matrix");
         assert_eq!(stats.bytes, variant.bytes as u64);
-        assert!(stats.bytes < std::fs::metadata(model_path()).unwrap().len() * 6 / 10);
+        let f16_bytes = std::fs::metadata(model_path()).unwrap().len();
+        if to == QuantType::Bf16 {
+            assert_eq!(stats.bytes, f16_bytes, "bf16 is as large as f16");
+        } else {
+            assert!(stats.bytes < f16_bytes * 6 / 10);
+        }
         assert_eq!(sha256_hex(&out), variant.sha256, "{}: reproducible, as recorded in the manifest", to.name());
 
         let t = Transcriber::load(&out).unwrap();
-        assert_eq!(t.info().ftype % 1000, if to == QuantType::Q8_0 { 7 } else { 9 });
+        let ftype = match to {
+            QuantType::Q8_0 => 7,
+            QuantType::Q5_1 => 9,
+            QuantType::Q5_0 => 8,
+            QuantType::Bf16 => 24,
+        };
+        assert_eq!(t.info().ftype % 1000, ftype);
         let q_wer = wer(&jfk_reference(), &text_of(&t.transcribe(&jfk, &options).unwrap()));
         assert!(q_wer <= f16_wer + 0.02, "{}: WER {q_wer} vs f16 {f16_wer}", to.name());
     }

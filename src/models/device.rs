@@ -31,7 +31,7 @@ pub struct DeviceProfile {
     pub available_ram_mb: u64,
     /// Logical CPU cores.
     pub cores: u32,
-    /// CPU features that matter to ggml: avx2, avx512f, f16c, fma, neon, dotprod, ...
+    /// CPU features that matter to ggml: avx2, avx512f, avx512bf16, f16c, fma, neon, dotprod, ...
     pub cpu_features: Vec<String>,
     /// Running on battery (phones, tablets, unplugged laptops).
     pub on_battery: bool,
@@ -72,6 +72,11 @@ impl DeviceProfile {
 
     fn has(&self, a: Accelerator) -> bool {
         self.accelerators.contains(&a)
+    }
+
+    /// Whether ggml can multiply bf16 weights natively here (AVX512-BF16 dot products).
+    fn multiplies_bf16(&self) -> bool {
+        self.cpu_features.iter().any(|f| f == "avx512bf16")
     }
 
     fn has_simd(&self) -> bool {
@@ -137,6 +142,8 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
         &["q5_1", "q5_0", "q8_0", "f16"]
     } else if gb < 31.5 {
         &["q8_0", "q5_1", "q5_0", "f16"]
+    } else if device.multiplies_bf16() {
+        &["bf16", "f16", "q8_0", "q5_1", "q5_0"]
     } else {
         &["f16", "q8_0", "q5_1", "q5_0"]
     };
@@ -233,6 +240,7 @@ fn cpu_features() -> Vec<String> {
             ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
             ("fma", std::arch::is_x86_feature_detected!("fma")),
             ("f16c", std::arch::is_x86_feature_detected!("f16c")),
+            ("avx512bf16", std::arch::is_x86_feature_detected!("avx512bf16")),
         ] {
             if present {
                 features.push(name.into());
@@ -317,6 +325,7 @@ mod tests {
                 "f16",
                 None,
             ),
+
             ("Raspberry Pi-class board", device(Linux, 4, 4, &[], false, &[]), "whisper-tiny.en", "q5_1", None),
         ];
         for (name, profile, model, variant, encoder) in table {
@@ -325,6 +334,22 @@ mod tests {
             assert_eq!(c.encoder.as_deref(), encoder, "{name}");
             assert!(c.reason.contains("GB RAM") && c.reason.contains("cores"), "{}", c.reason);
         }
+    }
+
+    #[test]
+    fn bf16_is_preferred_where_the_cpu_multiplies_it() {
+        // The shipped manifest has bf16 for tiny.en only; give the workstation's model one too.
+        let mut m = Manifest::embedded();
+        let turbo = m.models.iter_mut().find(|x| x.id == "whisper-large-v3-turbo").unwrap();
+        let mut bf16 = turbo.variants.iter().find(|v| v.precision == "f16").unwrap().clone();
+        (bf16.id, bf16.precision) = ("bf16".into(), "bf16".into());
+        turbo.variants.push(bf16);
+        let with = device(Platform::Linux, 64, 32, &["avx2", "avx512f", "avx512bf16"], false, &[]);
+        assert_eq!(recommend_whisper(&m, &with, None).unwrap().variant, "bf16");
+        let without = device(Platform::Linux, 64, 32, &["avx2", "avx512f"], false, &[]);
+        assert_eq!(recommend_whisper(&m, &without, None).unwrap().variant, "f16");
+        // Where no bf16 file exists, f16 it is.
+        assert_eq!(recommend_whisper(&Manifest::embedded(), &with, None).unwrap().variant, "f16");
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub struct Variant {
     pub id: String,
     /// File format.
     pub format: FileFormat,
-    /// Weight precision: f32, f16, q8_0, q5_1, q5_0, int8.
+    /// Weight precision: f32, f16, bf16, q8_0, q5_1, q5_0, int8.
     pub precision: String,
     /// File name in the models directory.
     pub file: String,

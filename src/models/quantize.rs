@@ -20,8 +20,8 @@ pub enum QuantType {
     /// 5-bit, blocks of 32 (22 bytes).
     #[value(name = "q5_0")]
     Q5_0,
-    /// bfloat16: the size of f16, but CPUs with AVX512-BF16 (or Arm's BF16 dot products)
-    /// multiply it natively, two products per lane where f16 is widened to f32 first.
+    /// bfloat16: the size of f16, but CPUs with AVX512-BF16 multiply it natively, two products
+    /// per lane where f16 is widened to f32 first.
     #[value(name = "bf16")]
     Bf16,
 }
