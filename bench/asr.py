@@ -64,6 +64,7 @@ class System:
     args: list                  # sotto flags, or worker arguments
     note: str = ""
     skip: str = ""              # non-empty: not run, and why
+    weights: str = ""           # Sotto only: "bf16" runs the bf16 copy of the ggml file
 
 
 @dataclass
@@ -180,6 +181,9 @@ def systems(ggml, ct2):
         System("sotto-fast", "Sotto --fast", False, ["--fast"]),
         System("sotto-vad", "Sotto --vad (speech only)", False, ["--vad"]),
         System("sotto-stream", "Sotto --stream (live, per utterance)", False, ["--stream"]),
+        System("sotto-vad-bf16", "Sotto --vad, bf16 weights", False, ["--vad"],
+               "the same weights rounded to bfloat16 (`sotto models quantize --type bf16`), the variant "
+               "Sotto picks on CPUs with AVX512-BF16", skip=bf16_skip(), weights="bf16"),
         System("pywhispercpp", "pywhispercpp", True, ["pywhispercpp", "--model", str(ggml)],
                "same ggml file; greedy best_of=1 (its default greedy best_of is 5); print_progress off"),
         System("fw-int8", "faster-whisper int8", True, fw + ["--compute-type", "int8"],
@@ -190,6 +194,24 @@ def systems(ggml, ct2):
                fw + ["--compute-type", "int8", "--vad"],
                "vad_filter=True: Silero VAD v6 from the wheel, on onnxruntime", skip=vad_skip),
     ]
+
+
+def bf16_skip():
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        flags = ""
+    return "" if "avx512_bf16" in flags else "this CPU has no AVX512-BF16 (bf16 would run emulated)"
+
+
+def bf16_copy(args):
+    """The bf16 copy of --ggml next to it, made by Sotto's converter when missing."""
+    out = args.ggml.with_name(args.ggml.stem + "-bf16.bin")
+    if not out.is_file():
+        log(f"making {out.name}")
+        subprocess.run([str(args.sotto), "models", "quantize", "--type", "bf16", str(args.ggml), str(out)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return out
 
 
 def child_env(threads):
@@ -218,7 +240,8 @@ def spawn(cmd, env):
 
 
 def run_sotto(sysm, aset, rep, args, env):
-    cmd = [str(args.sotto), "transcribe", *map(str, aset.files), "--model", str(args.ggml),
+    model = bf16_copy(args) if sysm.weights == "bf16" else args.ggml
+    cmd = [str(args.sotto), "transcribe", *map(str, aset.files), "--model", str(model),
            "--threads", str(args.threads), "--format", "json", "--timings", *sysm.args]
     rc, out, err, wall, cpu, rss = spawn(cmd, env)
     run = Run(sysm.id, aset.name, rep, rc, wall, cpu, rss)
@@ -345,7 +368,7 @@ def checks(sets, by):
     clip = next((a.name for a in sets if a.name == CLIP_NAME), None)
     if clip:
         fw = [t for t in (tx(clip, i) for i in ("fw-int8", "fw-f32", "fw-int8-vad")) if t]
-        for mode in ("sotto-vad", "sotto-stream"):
+        for mode in ("sotto-vad", "sotto-stream", "sotto-vad-bf16"):
             s, pw = tx(clip, mode), tx(clip, "pywhispercpp")
             if s and pw and fw:
                 a, b = pw / s, min(fw) / s
