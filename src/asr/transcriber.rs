@@ -92,8 +92,8 @@ pub struct Job {
     pub stats: Arc<JobStats>,
 }
 
-/// How much encoder work a job has cost: the encoder dominates whisper's run time, so audio
-/// encoded twice (or padding encoded at all) is time lost.
+/// How much work a job has cost. The encoder dominates whisper's run time, so audio encoded
+/// twice (or padding encoded at all) is time lost; decoder steps show repetition loops.
 #[derive(Debug, Default)]
 pub struct JobStats {
     encoder_passes: AtomicU64,
