@@ -180,7 +180,7 @@ impl Transcriber {
             return Ok(Vec::new());
         }
         let mut state = self.take_state()?;
-        let segments = self.run(&mut state, audio, options, language, job);
+        let segments = self.run_pass(&mut state, audio, options, language, job, false).map(|p| p.segments);
         self.give_back(state);
         report(job, 100);
         segments
@@ -219,18 +219,7 @@ impl Transcriber {
     }
 
     /// One whisper.cpp call over `audio` with `state`; times are relative to the start of `audio`.
-    pub(crate) fn run(
-        &self,
-        state: &mut WhisperState,
-        audio: &[f32],
-        options: &TranscribeOptions,
-        language: &'static str,
-        job: &Job,
-    ) -> Result<Vec<Segment>, AsrError> {
-        Ok(self.run_pass(state, audio, options, language, job, false)?.segments)
-    }
-
-    /// Like [`Self::run`]; with `single_pass`, whisper.cpp may encode the audio only once.
+    /// With `single_pass`, whisper.cpp may encode the audio only once.
     ///
     /// When whisper stops decoding before the end of its window, it encodes again from where it
     /// stopped, with the same (fitted, so possibly large) window; a caller that packs audio itself

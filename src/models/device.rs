@@ -325,7 +325,6 @@ mod tests {
                 "f16",
                 None,
             ),
-
             ("Raspberry Pi-class board", device(Linux, 4, 4, &[], false, &[]), "whisper-tiny.en", "q5_1", None),
         ];
         for (name, profile, model, variant, encoder) in table {
