@@ -387,6 +387,7 @@ unsafe extern "C" fn encoder_begin_trampoline(
             if n > 0 { whisper_rs::whisper_rs_sys::whisper_full_get_segment_t1_from_state(state, n - 1) } else { 0 }
         };
         // Without a finished segment there is no safe place to resume from: let whisper go on.
+        // (whisper.cpp logs a refusal as an error, "aborting"; with `-v` that line is expected.)
         if end > 0 {
             hooks.stopped_at.set(Some(end));
             return false;
