@@ -141,6 +141,17 @@ struct Samples {
 }
 
 impl Samples {
+    /// One round of an in-process system: `lat_runs` timed calls on the latency sentence after
+    /// `warmup`, then one pass over `corpus`.
+    fn time_round(&mut self, lat_runs: usize, warmup: usize, corpus: &[&str], mut embed: impl FnMut(&[&str])) {
+        let (lat, cpu) = time_latency(lat_runs, warmup, || embed(&[LATENCY_TEXT]));
+        self.lat_ms.extend(lat);
+        self.lat_cpu_ms.push(cpu);
+        let (w, c) = time_pass(|| embed(corpus));
+        self.pass_s.push(w);
+        self.pass_cpu_s.push(c);
+    }
+
     fn summary(&self, n: usize) -> Value {
         json!({
             "latency_ms_median": median(&self.lat_ms),
@@ -640,16 +651,9 @@ fn main() -> Result<()> {
                 let entry = s.entry((sys, m)).or_default();
                 if sys == "sotto" {
                     let emb = &sotto[m];
-                    let (lat, cpu) = time_latency(lat_runs, 5, || {
-                        emb.embed(&[LATENCY_TEXT]).expect("embed");
+                    entry.time_round(lat_runs, 5, &refs, |t| {
+                        emb.embed(t).expect("embed");
                     });
-                    entry.lat_ms.extend(lat);
-                    entry.lat_cpu_ms.push(cpu);
-                    let (w, c) = time_pass(|| {
-                        emb.embed(&refs).expect("embed");
-                    });
-                    entry.pass_s.push(w);
-                    entry.pass_cpu_s.push(c);
                 } else {
                     let r = ort.ask(json!({"cmd": "latency", "model": m, "runs": lat_runs, "warmup": 5}))?;
                     entry.lat_ms.extend(ns_vec(&r["wall_ns"]).into_iter().map(|x| x / 1e6));
@@ -1021,28 +1025,14 @@ fn run_experiments(
                 }
                 (Sys::Sotto(m), _) => {
                     let e = &sotto[m];
-                    let (lat, cpu) = time_latency(lat_runs, 3, || {
-                        e.embed(&[LATENCY_TEXT]).expect("embed");
+                    sm.time_round(lat_runs, 3, refs, |t| {
+                        e.embed(t).expect("embed");
                     });
-                    sm.lat_ms.extend(lat);
-                    sm.lat_cpu_ms.push(cpu);
-                    let (w, c) = time_pass(|| {
-                        e.embed(refs).expect("embed");
-                    });
-                    sm.pass_s.push(w);
-                    sm.pass_cpu_s.push(c);
                 }
                 (Sys::Tract(_, shapes, batching), Some(xp)) => {
-                    let (lat, cpu) = time_latency(lat_runs, 3, || {
-                        xp.embed(&[LATENCY_TEXT], *shapes, *batching).expect("embed");
+                    sm.time_round(lat_runs, 3, refs, |t| {
+                        xp.embed(t, *shapes, *batching).expect("embed");
                     });
-                    sm.lat_ms.extend(lat);
-                    sm.lat_cpu_ms.push(cpu);
-                    let (w, c) = time_pass(|| {
-                        xp.embed(refs, *shapes, *batching).expect("embed");
-                    });
-                    sm.pass_s.push(w);
-                    sm.pass_cpu_s.push(c);
                 }
                 (Sys::Tract(..), None) => unreachable!(),
             }

@@ -479,25 +479,22 @@ fn bytes_progress(done: u64, total: Option<u64>, this_run: u64, elapsed: Duratio
 }
 
 fn verify(d: &Download, file: &str, hashes: &Hashes) -> Result<(), DownloadError> {
-    if let Some(expected) = d.sha256 {
-        let actual: [u8; 32] = hashes.sha256.clone().finalize().into();
-        if actual != expected {
-            return Err(DownloadError::Checksum {
+    let check = |expected: &[u8], actual: &[u8]| {
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(DownloadError::Checksum {
                 file: file.into(),
                 expected: hex::encode(expected),
                 actual: hex::encode(actual),
-            });
+            })
         }
+    };
+    if let Some(expected) = d.sha256 {
+        check(&expected, &hashes.sha256.clone().finalize())?;
     }
     if let Some(expected) = d.sha1 {
-        let actual: [u8; 20] = hashes.sha1.clone().finalize().into();
-        if actual != expected {
-            return Err(DownloadError::Checksum {
-                file: file.into(),
-                expected: hex::encode(expected),
-                actual: hex::encode(actual),
-            });
-        }
+        check(&expected, &hashes.sha1.clone().finalize())?;
     }
     Ok(())
 }
