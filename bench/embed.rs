@@ -675,7 +675,8 @@ fn main() -> Result<()> {
         "all-MiniLM-L6-v2, the same ONNX files and token ids, 1 thread each; {rounds} interleaved rounds; \
          latency = one {}-token sentence ({} runs); throughput = {n_sent} texts, {total_tokens} tokens, \
          each side batching its fastest way (onnxruntime: sorted by token count, ≤ {TOKEN_BUDGET} tokens \
-         per call; Sotto: one text per call on its batch-1 plan, so no padding), tokenising and pooling \
+         per call; Sotto: `Embedder::embed`, a batch-1 plan where short texts share a call laid end to end \
+         under a block-diagonal attention mask, so no padding), tokenising and pooling \
          included. Speed ratio = Sotto ÷ onnxruntime speed (≥ 1.0: Sotto as fast \
          or faster). CPU = CPU time of the thread (Sotto) or process (onnxruntime): time spent \
          descheduled does not count, contention for caches and memory still does.\n\n",
@@ -774,7 +775,7 @@ impl Sys {
             Batching::ExactLen(n) => format!("≤ {n} tokens/call, equal lengths only"),
         };
         match self {
-            Sys::Sotto(_) => "**Sotto `Embedder`** (batch-1 plan, one text per call)".into(),
+            Sys::Sotto(_) => "**Sotto `Embedder`** (batch-1 plan, short texts packed)".into(),
             Sys::Tract(_, s, bt) => {
                 let s = match s {
                     Shapes::Symbolic => "symbolic",

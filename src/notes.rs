@@ -18,6 +18,8 @@ use crate::vault::{self, VaultError};
 pub const EMBED_MODEL_ID: &str = "minilm-l6-v2";
 /// Only the start of huge notes is embedded (keyword search still sees all of it).
 const MAX_EMBED_BYTES: usize = 48 * 1024;
+/// Most queued notes embedded together (their short texts share inference calls).
+const EMBED_BATCH: usize = 32;
 
 /// Why a notes operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -132,12 +134,15 @@ impl Library {
         let (store, index, pending) = (self.store.clone(), self.index.clone(), self.pending.clone());
         self.jobs = Some(tx);
         self.worker = Some(std::thread::spawn(move || {
-            for id in rx {
-                if let Err(e) = embed_note(&embedder, &store, &index, id) {
-                    tracing::warn!("note {id}: embedding failed: {e}");
+            for id in &rx {
+                // Whatever else is queued goes along: short notes then share inference calls.
+                let mut ids = vec![id];
+                ids.extend(rx.try_iter().take(EMBED_BATCH - 1));
+                if let Err(e) = embed_notes(&embedder, &store, &index, &ids) {
+                    tracing::warn!("notes {ids:?}: embedding failed: {e}");
                 }
                 let mut n = pending.count.lock().expect("pending lock");
-                *n -= 1;
+                *n -= ids.len();
                 pending.done.notify_all();
             }
         }));
@@ -241,16 +246,40 @@ impl Drop for Library {
     }
 }
 
-fn embed_note(embedder: &Embedder, store: &Mutex<Store>, index: &RwLock<FlatIndex>, id: i64) -> Result<(), NotesError> {
-    let note = store.lock().expect("store lock").note(id)?;
-    let text = format!("{}\n{}", note.title, note.body);
-    let mut end = text.len().min(MAX_EMBED_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
+fn embed_notes(
+    embedder: &Embedder,
+    store: &Mutex<Store>,
+    index: &RwLock<FlatIndex>,
+    ids: &[i64],
+) -> Result<(), NotesError> {
+    let mut texts = Vec::with_capacity(ids.len());
+    let mut found = Vec::with_capacity(ids.len());
+    for &id in ids {
+        // A note deleted while queued has nothing left to embed.
+        let note = match store.lock().expect("store lock").note(id) {
+            Ok(note) => note,
+            Err(StoreError::NoSuchNote(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut text = format!("{}\n{}", note.title, note.body);
+        let mut end = text.len().min(MAX_EMBED_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        texts.push(text);
+        found.push(id);
     }
-    let vectors: Vec<Vec<f32>> = embedder.embed_chunks(&text[..end])?.into_iter().map(|c| c.vector).collect();
-    store.lock().expect("store lock").put_embeddings(id, EMBED_MODEL_ID, &vectors)?;
-    index.write().expect("index lock").upsert(id, vectors);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let chunks = embedder.embed_chunks_of(&refs)?;
+    for (id, chunks) in found.into_iter().zip(chunks) {
+        let vectors: Vec<Vec<f32>> = chunks.into_iter().map(|c| c.vector).collect();
+        // One note's failure (deleted meanwhile, disk full) must not cost the others theirs.
+        match store.lock().expect("store lock").put_embeddings(id, EMBED_MODEL_ID, &vectors) {
+            Ok(()) => index.write().expect("index lock").upsert(id, vectors),
+            Err(e) => tracing::warn!("note {id}: saving its embedding failed: {e}"),
+        }
+    }
     Ok(())
 }
 

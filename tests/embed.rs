@@ -65,15 +65,49 @@ fn matches_the_reference_forward_pass() {
 }
 
 #[test]
+fn packed_texts_embed_as_if_alone() {
+    // Short texts share one call; each must see only its own tokens, counted from position 0.
+    assert!(fp32().packs_texts());
+    let texts = [
+        "Call Ana at five.",
+        "The committee postponed the vote on the library budget.",
+        "Buy milk, eggs and bread.",
+        "Call Ana at five.",
+        "",
+        "Remind me to water the plants tomorrow morning before work.",
+    ];
+    let packed = fp32().embed(&texts).unwrap();
+    for (t, v) in texts.iter().zip(&packed) {
+        let alone = fp32().embed(&[t]).unwrap().remove(0);
+        let diff = v.iter().zip(&alone).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(diff < 1e-5, "{t:?}: packed differs from alone by {diff}");
+    }
+    // The same text at two offsets of one call: the same vector.
+    let diff = packed[0].iter().zip(&packed[3]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(diff < 1e-5, "repeated text differs by {diff}");
+    // A text over the packing budget runs alone next to packed ones.
+    let long = "The committee reviewed the budget for the new library. ".repeat(12);
+    let mixed = fp32().embed(&[texts[0], &long, texts[2]]).unwrap();
+    let alone = fp32().embed(&[&long]).unwrap().remove(0);
+    assert!(cosine(&mixed[1], &alone) > 0.99999 && cosine(&mixed[0], &packed[0]) > 0.99999);
+}
+
+#[test]
 fn int8_variant_runs_in_tract_close_to_fp32() {
     let int8 =
         Embedder::load(&model_file("all-MiniLM-L6-v2-int8.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json"))
             .unwrap();
+    // Its activations are quantized with a scale taken over the whole call, so packing would make
+    // a text's vector depend on its neighbours: one text per call, the same vector in a batch.
+    assert!(!int8.packs_texts());
     let refs = references();
-    for r in refs.iter().filter(|r| !r.text.is_empty()) {
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).filter(|t| !t.is_empty()).collect();
+    let batch = int8.embed(&texts).unwrap();
+    for (r, b) in refs.iter().filter(|r| !r.text.is_empty()).zip(&batch) {
         let q = int8.embed(&[&r.text]).unwrap().remove(0);
         let c = cosine(&q, &r.embedding);
         assert!(c >= 0.99, "{:?}: int8 cosine {c}", r.text);
+        assert_eq!(b, &q, "{:?}: int8 in a batch vs alone", r.text);
     }
 }
 
