@@ -52,7 +52,7 @@ def main():
                 runs = [json.loads(subprocess.run([a.sotto, "embed-check", str(path), str(tok), str(ref)], capture_output=True, text=True, check=True).stdout) for _ in range(a.repeat)]
                 rows.append(
                     f"| {m['id']} | {v['id']} | {path.stat().st_size / 1e6:.1f} | {statistics.median(r['load_ms'] for r in runs):.0f} | "
-                    f"{statistics.median(r['sentences_per_s'] for r in runs):.0f} sentences/s | cosine ≥ {min(r['min_cosine'] for r in runs):.4f} to the fp32 reference | tract, one text per call |"
+                    f"{statistics.median(r['sentences_per_s'] for r in runs):.0f} sentences/s | cosine ≥ {min(r['min_cosine'] for r in runs):.4f} to the fp32 reference | tract, {'short texts packed' if runs[0].get('packed') else 'one text per call'} |"
                 )
                 continue
             if m["kind"] != "whisper":

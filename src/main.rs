@@ -148,7 +148,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints {"load_ms", "sentences_per_s", "min_cosine"} for models/measure.
+/// Prints {"load_ms", "sentences_per_s", "min_cosine", "packed"} for models/measure.
 fn embed_check(onnx: &Path, tokenizer: &Path, reference: &Path) -> Result<bool> {
     let started = Instant::now();
     let embedder = sotto::text::Embedder::load(onnx, tokenizer)?;
@@ -167,7 +167,11 @@ fn embed_check(onnx: &Path, tokenizer: &Path, reference: &Path) -> Result<bool> 
     let started = Instant::now();
     embedder.embed(&batch)?;
     let per_s = batch.len() as f64 / started.elapsed().as_secs_f64();
-    println!("{}", serde_json::json!({ "load_ms": load_ms, "sentences_per_s": per_s, "min_cosine": min_cosine }));
+    let packed = embedder.packs_texts();
+    println!(
+        "{}",
+        serde_json::json!({ "load_ms": load_ms, "sentences_per_s": per_s, "min_cosine": min_cosine, "packed": packed })
+    );
     Ok(true)
 }
 
