@@ -130,15 +130,15 @@ impl Embedder {
             .into_typed()
             .and_then(|m| m.set_symbols(&std::iter::once((batch, TDim::Val(1))).collect()))
             .map_err(|e| model_err(&e))?;
-        let (typed, feeds) = match packable(&typed).map_err(|e| model_err(&e))? {
-            Some(packed) => {
+        let (typed, feeds, heads) = match packable(&typed).map_err(|e| model_err(&e))? {
+            Some((packed, heads)) => {
                 // `run` makes every packed call at least 2 tokens long. Told so, tract proves that
                 // the [1, heads, seq, seq] bias add is worth its unicast fast path; left generic,
                 // that add cost 12 % of a 64-token call (measured).
                 for assertion in ["seq >= 2", "seq * seq >= 4"] {
                     packed.symbols.add_assertion(assertion).map_err(|e| model_err(&e))?;
                 }
-                (packed, vec![Feed::Ids, Feed::Types, Feed::Positions, Feed::Bias])
+                (packed, vec![Feed::Ids, Feed::Types, Feed::Positions, Feed::Bias], heads)
             }
             None => {
                 let feeds = typed
@@ -153,12 +153,8 @@ impl Embedder {
                         _ => [Feed::Ids, Feed::Mask, Feed::Types][i.min(2)],
                     })
                     .collect();
-                (typed, feeds)
+                (typed, feeds, 1)
             }
-        };
-        let heads = match feeds.iter().position(|f| *f == Feed::Bias) {
-            Some(i) => typed.input_fact(i).ok().and_then(|f| f.shape[1].as_i64()).unwrap_or(1) as usize,
-            None => 1,
         };
         let typed = typed.into_optimized().map_err(|e| model_err(&e))?;
         let dim = typed
@@ -193,10 +189,9 @@ impl Embedder {
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings =
             self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedError::Run(e.to_string()))?;
-        if !self.packs_texts() {
-            return encodings.iter().map(|e| Ok(self.run(&[e])?.remove(0))).collect();
-        }
-        // Shortest first, each call filled up to PACK_TOKENS; a longer text runs alone.
+        // Shortest first, each call filled up to the budget; a longer text runs alone (every text,
+        // on a plan that cannot pack).
+        let budget = if self.packs_texts() { PACK_TOKENS } else { 0 };
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].get_ids().len());
         let mut out = vec![Vec::new(); texts.len()];
@@ -206,7 +201,7 @@ impl Embedder {
             let mut tokens = encodings[order[start]].get_ids().len();
             while let Some(&next) = order.get(end) {
                 tokens += encodings[next].get_ids().len();
-                if tokens > PACK_TOKENS {
+                if tokens > budget {
                     break;
                 }
                 end += 1;
@@ -334,9 +329,9 @@ impl Embedder {
 /// positions come from a `position_ids` input (each text counts from 0) instead of 0..seq, and
 /// the attention mask from an `attention_bias` input `[1, heads, seq, seq]` that keeps each text's
 /// tokens to themselves. Inputs become input_ids, token_type_ids, position_ids, attention_bias;
-/// only `last_hidden_state` is kept (pooling is done per text here). `None` for other graphs
-/// and for dynamically quantized ones.
-fn packable(model: &TypedModel) -> TractResult<Option<TypedModel>> {
+/// only `last_hidden_state` is kept (pooling is done per text here). Returns the new graph and
+/// its number of attention heads; `None` for other graphs and for dynamically quantized ones.
+fn packable(model: &TypedModel) -> TractResult<Option<(TypedModel, usize)>> {
     let find = |name: &str| model.nodes().iter().find(|n| n.name == name).map(|n| n.id);
     let (Some(pos), Some(ids), Some(types)) = (find("emb.pos"), find("input_ids"), find("token_type_ids")) else {
         return Ok(None);
@@ -356,12 +351,15 @@ fn packable(model: &TypedModel) -> TractResult<Option<TypedModel>> {
     if quantized || model.outlet_fact(table)?.rank() != 2 || scores.is_empty() {
         return Ok(None);
     }
+    // The bias is given per head, as the scores are ([1, heads, seq, seq]): an add of equal
+    // shapes has a fast path.
+    let Some(heads) = model.outlet_fact(OutletId::new(scores[0], 0))?.shape[1].as_i64() else {
+        return Ok(None);
+    };
     let mut m = model.clone();
     let seq = m.symbols.sym("seq").to_dim();
     let positions = m.add_source("position_ids", i64::fact([seq.clone()]))?;
-    // Per head, as the scores are ([1, heads, seq, seq]): an add of equal shapes has a fast path.
-    let heads = model.outlet_fact(OutletId::new(scores[0], 0))?.shape[1].clone();
-    let bias = m.add_source("attention_bias", f32::fact([1.to_dim(), heads, seq.clone(), seq]))?;
+    let bias = m.add_source("attention_bias", f32::fact([1.to_dim(), heads.to_dim(), seq.clone(), seq]))?;
 
     let mut patch = TypedModelPatch::default();
     let t = patch.tap_model(&m, table)?;
@@ -386,7 +384,7 @@ fn packable(model: &TypedModel) -> TractResult<Option<TypedModel>> {
     m.select_output_outlets(&[last_hidden])?;
     m.set_input_outlets(&[OutletId::new(ids, 0), OutletId::new(types, 0), positions, bias])?;
     // Drops what only the old mask and the pooled output used, the attention_mask input with them.
-    Ok(Some(m.into_decluttered()?))
+    Ok(Some((m.into_decluttered()?, heads as usize)))
 }
 
 /// Cosine similarity of two unit vectors (their dot product).
