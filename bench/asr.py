@@ -64,7 +64,7 @@ class System:
     args: list                  # sotto flags, or worker arguments
     note: str = ""
     skip: str = ""              # non-empty: not run, and why
-    weights: str = ""           # Sotto only: "bf16" runs the bf16 copy of the ggml file
+    weights: str = ""           # Sotto only: e.g. "bf16" runs the bf16 copy of the ggml file
 
 
 @dataclass
@@ -184,6 +184,9 @@ def systems(ggml, ct2):
         System("sotto-vad-bf16", "Sotto --vad, bf16 weights", False, ["--vad"],
                "the same weights rounded to bfloat16 (`sotto models quantize --type bf16`), the variant "
                "Sotto picks on CPUs with AVX512-BF16", skip=bf16_skip(), weights="bf16"),
+        System("sotto-vad-q4_0", "Sotto --vad, q4_0 weights", False, ["--vad"],
+               "the same weights quantized to 4 bits (`sotto models quantize --type q4_0`): a third of "
+               "the size; ggml repacks them at load for its int8 kernels", weights="q4_0"),
         System("pywhispercpp", "pywhispercpp", True, ["pywhispercpp", "--model", str(ggml)],
                "same ggml file; greedy best_of=1 (its default greedy best_of is 5); print_progress off"),
         System("fw-int8", "faster-whisper int8", True, fw + ["--compute-type", "int8"],
@@ -204,12 +207,12 @@ def bf16_skip():
     return "" if "avx512_bf16" in flags else "this CPU has no AVX512-BF16 (bf16 would run emulated)"
 
 
-def bf16_copy(args):
-    """The bf16 copy of --ggml next to it, made by Sotto's converter when missing."""
-    out = args.ggml.with_name(args.ggml.stem + "-bf16.bin")
+def quant_copy(args, kind):
+    """The `kind` (bf16, q4_0, ...) copy of --ggml next to it, made by Sotto's converter when missing."""
+    out = args.ggml.with_name(f"{args.ggml.stem}-{kind}.bin")
     if not out.is_file():
         log(f"making {out.name}")
-        subprocess.run([str(args.sotto), "models", "quantize", "--type", "bf16", str(args.ggml), str(out)],
+        subprocess.run([str(args.sotto), "models", "quantize", "--type", kind, str(args.ggml), str(out)],
                        check=True, stdout=subprocess.DEVNULL)
     return out
 
@@ -240,7 +243,7 @@ def spawn(cmd, env):
 
 
 def run_sotto(sysm, aset, rep, args, env):
-    model = bf16_copy(args) if sysm.weights == "bf16" else args.ggml
+    model = quant_copy(args, sysm.weights) if sysm.weights else args.ggml
     cmd = [str(args.sotto), "transcribe", *map(str, aset.files), "--model", str(model),
            "--threads", str(args.threads), "--format", "json", "--timings", *sysm.args]
     rc, out, err, wall, cpu, rss = spawn(cmd, env)

@@ -26,7 +26,7 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
     let jfk = load_file(&fixture("jfk.wav")).unwrap();
     let options = TranscribeOptions { threads: 1, ..TranscribeOptions::default() };
     let f16_wer = wer(&jfk_reference(), &text_of(&transcriber().transcribe(&jfk, &options).unwrap()));
-    for to in [QuantType::Q8_0, QuantType::Q5_1, QuantType::Bf16] {
+    for to in [QuantType::Q8_0, QuantType::Q5_1, QuantType::Q4_0, QuantType::Bf16] {
         let variant = tiny.variant(to.name()).unwrap();
         let out = dir.path().join(&variant.file);
         let stats = quantize_file(&model_path(), &out, to).unwrap();
@@ -45,6 +45,7 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
             QuantType::Q8_0 => 7,
             QuantType::Q5_1 => 9,
             QuantType::Q5_0 => 8,
+            QuantType::Q4_0 => 2,
             QuantType::Bf16 => 24,
         };
         assert_eq!(t.info().ftype % 1000, ftype);

@@ -39,7 +39,7 @@ pub enum ModelsCommand {
         /// Model id.
         id: String,
     },
-    /// Quantize a whisper.cpp f16 model with ggml (q8_0, q5_1, q5_0) or convert it to bf16.
+    /// Quantize a whisper.cpp f16 model with ggml (q8_0, q5_1, q5_0, q4_0) or convert it to bf16.
     Quantize {
         /// Input f16 ggml file.
         input: PathBuf,
