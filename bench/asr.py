@@ -370,14 +370,22 @@ def checks(sets, by):
                        f"{wer[1] * 100:.1f}% with --fast.")
     clip = next((a.name for a in sets if a.name == CLIP_NAME), None)
     if clip:
-        fw = [t for t in (tx(clip, i) for i in ("fw-int8", "fw-f32", "fw-int8-vad")) if t]
-        for mode in ("sotto-vad", "sotto-stream", "sotto-vad-bf16"):
+        fw = [(t, i) for t, i in ((tx(clip, i), i) for i in ("fw-int8", "fw-f32", "fw-int8-vad")) if t]
+        fastest = min(fw)[1] if fw else None
+
+        def wer_of(system):
+            w = by.get((clip, system), {}).get("wer")
+            return "–" if w is None or w != w else f"{w * 100:.1f}%"
+
+        for mode in ("sotto-vad", "sotto-stream", "sotto-vad-bf16", "sotto-vad-q4_0"):
             s, pw = tx(clip, mode), tx(clip, "pywhispercpp")
             if s and pw and fw:
-                a, b = pw / s, min(fw) / s
+                a, b = pw / s, min(fw)[0] / s
                 out.append(f"- {clip}: speed-up of {by[(clip, mode)]['label']} = {a:.2f}x over "
                            f"pywhispercpp, {b:.2f}x over the fastest faster-whisper row (target ≥ 1.5x "
-                           f"over both: {'met' if min(a, b) >= 1.5 else 'missed'}).")
+                           f"over both: {'met' if min(a, b) >= 1.5 else 'missed'}); WER {wer_of(mode)} "
+                           f"(f16 --vad {wer_of('sotto-vad')}, {by[(clip, fastest)]['label']} "
+                           f"{wer_of(fastest)}).")
     return ["", "## Checks", ""] + out if out else []
 
 
