@@ -22,6 +22,29 @@ fn jfk_matches_the_reference() {
 }
 
 #[test]
+fn sottos_spectrogram_gives_whispers_transcript() {
+    // Sotto computes the log-mel itself (a faster FFT); whisper.cpp's own must give the same
+    // segments, times included: on a short clip, with a fitted window, and over several windows.
+    let jfk = load_file(&fixture("jfk.wav")).unwrap();
+    let mut clips = vec![(fixture("jfk.wav"), jfk_reference())];
+    clips.extend(librivox());
+    let (long, _, _) = join_with_pauses(clips, &[1_500, 4_000, 3_000, 5_000, 3_500, 4_500]);
+    let fitted = TranscribeOptions { fit_window: true, ..opts() };
+    for (audio, options) in [(&jfk, opts()), (&jfk, fitted), (&long, opts())] {
+        let ours = transcriber().transcribe(audio, &options).unwrap();
+        let theirs =
+            transcriber().transcribe(audio, &TranscribeOptions { whisper_mel: true, ..options.clone() }).unwrap();
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs);
+    }
+    let job = Job::default();
+    let ours = transcriber().transcribe_speech(&long, &opts(), &job).unwrap();
+    let theirs =
+        transcriber().transcribe_speech(&long, &TranscribeOptions { whisper_mel: true, ..opts() }, &job).unwrap();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
 fn librivox_corpus_wer_is_at_most_15_percent() {
     let clips = librivox();
     let hyps: Vec<String> = clips

@@ -1,6 +1,7 @@
 //! Speech recognition over whisper.cpp: model validation, full-file and streaming transcription.
 
 mod error;
+mod mel;
 pub mod model;
 mod speech;
 mod stream;

@@ -54,9 +54,21 @@ impl ModelInfo {
     }
 }
 
+/// The mel filter bank stored in a model file: `n_mel` rows of `n_bins` weights.
+pub(crate) struct MelBank {
+    pub n_mel: usize,
+    pub n_bins: usize,
+    pub weights: Vec<f32>,
+}
+
 /// Walk a ggml Whisper file's header, vocabulary and every tensor header, checking that each
 /// tensor's data lies inside the file and the file ends where the last tensor does.
 pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
+    inspect_with_bank(path).map(|(info, _)| info)
+}
+
+/// [`inspect`], also returning the file's mel filter bank.
+pub(crate) fn inspect_with_bank(path: &Path) -> Result<(ModelInfo, MelBank), AsrError> {
     let bad = |detail: String| AsrError::InvalidModel { path: path.to_path_buf(), detail };
     let file = File::open(path).map_err(|source| AsrError::ModelIo { path: path.to_path_buf(), source })?;
     let bytes = file.metadata().map_err(|source| AsrError::ModelIo { path: path.to_path_buf(), source })?.len();
@@ -106,7 +118,16 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
     if !in_range(mel_n, 1, 512) || !in_range(mel_fft, 1, 8192) {
         return Err(bad("corrupt mel filter bank".into()));
     }
-    r.skip(mel_n as u64 * mel_fft as u64 * 4).map_err(|_| truncated("the mel filter bank"))?;
+    if r.pos + mel_n as u64 * mel_fft as u64 * 4 > bytes {
+        return Err(truncated("the mel filter bank"));
+    }
+    let mut raw = vec![0u8; mel_n as usize * mel_fft as usize * 4];
+    r.read(&mut raw).map_err(|_| truncated("the mel filter bank"))?;
+    let bank = MelBank {
+        n_mel: mel_n as usize,
+        n_bins: mel_fft as usize,
+        weights: raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+    };
 
     let vocab = r.i32().map_err(|_| truncated("the vocabulary"))?;
     if !in_range(vocab, 0, 1 << 20) {
@@ -164,7 +185,9 @@ pub fn inspect(path: &Path) -> Result<ModelInfo, AsrError> {
     if tensors == 0 {
         return Err(bad("the file has no weights (truncated after the vocabulary)".into()));
     }
-    Ok(ModelInfo { n_vocab, n_audio_ctx, n_audio_state, n_audio_layer, n_text_layer, n_mels, ftype, tensors, bytes })
+    let info =
+        ModelInfo { n_vocab, n_audio_ctx, n_audio_state, n_audio_layer, n_text_layer, n_mels, ftype, tensors, bytes };
+    Ok((info, bank))
 }
 
 /// (elements per block, bytes per block) of the ggml types whisper.cpp files use.

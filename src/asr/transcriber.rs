@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, Once};
 use serde::{Deserialize, Serialize};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
-use super::{AsrError, ModelInfo, inspect};
+use super::mel::{LogMel, Mel};
+use super::model::inspect_with_bank;
+use super::{AsrError, ModelInfo};
 use crate::audio::SAMPLE_RATE;
 use crate::audio::vad::{self, VadConfig};
 use crate::cancel::CancelToken;
@@ -41,6 +43,9 @@ pub struct TranscribeOptions {
     /// Shrink the encoder window to the audio's length when it is shorter than 30 s: several
     /// times faster on short clips.
     pub fit_window: bool,
+    /// Let whisper.cpp compute the log-mel spectrogram itself (slower; Sotto's own is checked
+    /// against it).
+    pub whisper_mel: bool,
 }
 
 impl Default for TranscribeOptions {
@@ -53,6 +58,7 @@ impl Default for TranscribeOptions {
             vad_gate: true,
             vad: VadConfig::default(),
             fit_window: false,
+            whisper_mel: false,
         }
     }
 }
@@ -136,6 +142,9 @@ pub(crate) struct Pass {
 pub struct Transcriber {
     ctx: WhisperContext,
     info: ModelInfo,
+    /// Sotto's log-mel with this model's filter bank; `None` for a bank it does not handle
+    /// (then whisper.cpp computes its own).
+    mel: Option<LogMel>,
     /// Idle whisper.cpp states: each holds the KV caches and compute buffers (tens of MB), so
     /// allocating one per call would cost more than decoding a short clip.
     states: Mutex<Vec<WhisperState>>,
@@ -148,13 +157,16 @@ impl Transcriber {
     pub fn load(path: &Path) -> Result<Self, AsrError> {
         // Route whisper.cpp's chatter into `tracing` instead of the terminal.
         LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
-        let info = inspect(path)?;
+        let (info, bank) = inspect_with_bank(path)?;
+        let mel = LogMel::new(bank.n_mel, bank.n_bins, &bank.weights)
+            .inspect_err(|e| tracing::warn!("{}: {e}; whisper.cpp computes the spectrogram", path.display()))
+            .ok();
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
         let ctx = WhisperContext::new_with_params(path, params)
             .map_err(|_| AsrError::LoadFailed { path: path.to_path_buf() })?;
         let first = ctx.create_state().map_err(|_| AsrError::LoadFailed { path: path.to_path_buf() })?;
-        Ok(Self { ctx, info, states: Mutex::new(vec![first]) })
+        Ok(Self { ctx, info, mel, states: Mutex::new(vec![first]) })
     }
 
     /// What the model file declares.
@@ -267,6 +279,17 @@ impl Transcriber {
             self.info.n_audio_ctx
         };
         params.set_audio_ctx(audio_ctx);
+        // Sotto's spectrogram goes in when the first encoder pass begins; whisper.cpp then only
+        // computes one for a stub of the audio (it needs > 200 samples to reflect at the start),
+        // and is told the real length, which it would otherwise take from its own spectrogram.
+        let mel = self.mel.as_ref().filter(|_| !options.whisper_mel).map(|m| m.compute(audio));
+        let input = match &mel {
+            Some(mel) => {
+                params.set_duration_ms((mel.n_len_org * 10) as c_int);
+                &audio[..audio.len().min(MEL_STUB)]
+            }
+            None => audio,
+        };
         let hooks = Hooks {
             cancel: &job.cancel,
             progress: job.on_progress.as_deref(),
@@ -276,6 +299,8 @@ impl Transcriber {
             passes: Cell::new(0),
             stopped_at: Cell::new(None),
             max_tokens: max_tokens(audio.len()),
+            mel: mel.as_ref(),
+            mel_refused: Cell::new(false),
         };
         let hooks_ptr = &hooks as *const Hooks as *mut c_void;
         // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks and
@@ -290,11 +315,14 @@ impl Transcriber {
             params.set_filter_logits_callback(Some(logits_trampoline));
             params.set_filter_logits_callback_user_data(hooks_ptr);
         }
-        let result = state.full(params, audio);
+        let result = state.full(params, input);
         if job.cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
         }
         result?;
+        if hooks.mel_refused.get() {
+            return Err(AsrError::Whisper("whisper.cpp refused the spectrogram".into()));
+        }
 
         let end_ms = (audio.len() as u64 * 1000) / SAMPLE_RATE as u64;
         let mut segments = Vec::new();
@@ -311,6 +339,9 @@ impl Transcriber {
         Ok(Pass { segments, stopped_at_ms })
     }
 }
+
+/// Samples whisper.cpp gets when Sotto computes the spectrogram: enough for its reflection pad.
+const MEL_STUB: usize = 1_600;
 
 /// Encoder frames (20 ms each) covering `samples` plus a margin, rounded up to a multiple of 64.
 ///
@@ -362,6 +393,10 @@ struct Hooks<'a> {
     stopped_at: Cell<Option<i64>>,
     /// Decoded tokens after which the decoder must end the window.
     max_tokens: usize,
+    /// The spectrogram to hand whisper.cpp before its first encoder pass.
+    mel: Option<&'a Mel>,
+    /// whisper.cpp rejected `mel` (the run was stopped).
+    mel_refused: Cell<bool>,
 }
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
@@ -371,7 +406,7 @@ unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
 }
 
 unsafe extern "C" fn encoder_begin_trampoline(
-    _: *mut whisper_rs::WhisperSysContext,
+    ctx: *mut whisper_rs::WhisperSysContext,
     state: *mut whisper_rs::WhisperSysState,
     user_data: *mut c_void,
 ) -> bool {
@@ -379,6 +414,23 @@ unsafe extern "C" fn encoder_begin_trampoline(
     let hooks = unsafe { &*(user_data as *const Hooks) };
     if hooks.cancel.is_cancelled() {
         return false;
+    }
+    if let Some(mel) = hooks.mel.filter(|_| hooks.passes.get() == 0) {
+        // SAFETY: whisper.cpp hands us the context and state it is running; it copies the data,
+        // which outlives the call.
+        let rc = unsafe {
+            whisper_rs::whisper_rs_sys::whisper_set_mel_with_state(
+                ctx,
+                state,
+                mel.data.as_ptr(),
+                mel.n_len as c_int,
+                mel.n_mel as c_int,
+            )
+        };
+        if rc != 0 {
+            hooks.mel_refused.set(true);
+            return false;
+        }
     }
     if hooks.single_pass && hooks.passes.get() > 0 {
         // SAFETY: whisper.cpp hands us the state it is running, valid during the callback.

@@ -228,7 +228,9 @@ impl Embedder {
         let mut vectors = self.embed(&pieces)?.into_iter();
         Ok(spans
             .into_iter()
-            .map(|s| s.into_iter().zip(&mut vectors).map(|((start, end), vector)| Chunk { start, end, vector }).collect())
+            .map(|s| {
+                s.into_iter().zip(&mut vectors).map(|((start, end), vector)| Chunk { start, end, vector }).collect()
+            })
             .collect())
     }
 
