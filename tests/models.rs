@@ -132,6 +132,47 @@ fn cli_fetch_verify_list_remove_against_a_local_mirror() {
 }
 
 #[test]
+fn cli_fetch_builds_a_quantized_variant_from_the_f16() {
+    let body = Arc::new(std::fs::read(model_path()).unwrap());
+    let server = http::Server::start(body);
+    let work = tempfile::tempdir().unwrap();
+    let models = work.path().join("models");
+    let q4 = models.join("ggml-tiny.en-q4_0.bin");
+    let fetch_q4 = ["models", "fetch", "whisper-tiny.en", "--variant", "q4_0"];
+
+    // The f16 it is made from is nowhere and has no download URL: one clear line, nothing made.
+    let out = sotto(&fetch_q4, &models);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ggml-tiny.en.bin has no download URL"), "{stderr}");
+    assert!(!q4.exists());
+
+    // With a mirror for the f16: fetched first, then quantized and checked against the manifest.
+    let mirror = mirror_manifest(work.path(), &server.url("ok", "ggml-tiny.en.bin"));
+    let mirror = mirror.to_str().unwrap();
+    let out = sotto(&[&["--manifest", mirror][..], &fetch_q4].concat(), &models);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end().lines().last(), Some(q4.to_str().unwrap()));
+    let tiny = Manifest::embedded();
+    assert_eq!(sha256_hex(&q4), tiny.model("whisper-tiny.en").unwrap().variant("q4_0").unwrap().sha256);
+    let out = sotto(&["--manifest", mirror, "models", "verify"], &models);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok          whisper-tiny.en q4_0"));
+
+    // A manifest whose checksum the build does not reproduce: refused, and the file removed.
+    std::fs::remove_file(&q4).unwrap();
+    let wrong = std::fs::read_to_string(mirror)
+        .unwrap()
+        .replace("470e778e6ce7cea34f4ef231491cd4af8cfa90ccf30269ced8e3a933295c7318", &"0".repeat(64));
+    let wrong_path = work.path().join("wrong.toml");
+    std::fs::write(&wrong_path, wrong).unwrap();
+    let out = sotto(&[&["--manifest", wrong_path.to_str().unwrap()][..], &fetch_q4].concat(), &models);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    assert!(!q4.exists());
+}
+
+#[test]
 fn bad_manifests_are_one_line_errors() {
     let work = tempfile::tempdir().unwrap();
     let path = work.path().join("m.toml");

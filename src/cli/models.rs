@@ -9,7 +9,10 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use sotto::cancel::CancelToken;
 use sotto::models::installed::{self, FileState, Verdict};
-use sotto::models::{DeviceProfile, Downloader, Manifest, Progress, QuantType, quantize_file, recommend_whisper};
+use sotto::models::{
+    DeviceProfile, Downloader, Manifest, Model, Progress, QuantType, Variant, local_recipe, quantize_file,
+    recommend_whisper,
+};
 use sotto::paths;
 
 /// Manage speech and text models.
@@ -171,6 +174,11 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
         )
     })?;
     let dir = paths::install_dir();
+    if variant.urls().next().is_none()
+        && let Some((input, to)) = local_recipe(variant)
+    {
+        return build_locally(manifest, model, variant, &input, to, trust);
+    }
     let request = variant.download_to(&dir, trust);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(variant.bytes as u64);
@@ -212,6 +220,55 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
     }
     let path = path?;
     println!("{}", path.display());
+    Ok(true)
+}
+
+/// Make a locally built variant (a quantization of another one, fetched first if missing) and
+/// check it against the manifest like a download.
+fn build_locally(
+    manifest: &Manifest,
+    model: &Model,
+    variant: &Variant,
+    input: &str,
+    to: QuantType,
+    trust: bool,
+) -> Result<bool> {
+    let source = model
+        .variants
+        .iter()
+        .find(|v| v.file == input)
+        .ok_or_else(|| anyhow!("{}: the manifest builds it from {input}, which it does not list", variant.file))?;
+    let source_path = match installed::state(source, &search_dirs()) {
+        FileState::Installed { path, .. } => path,
+        _ => {
+            fetch(manifest, &model.id, Some(source.id.clone()), trust)?;
+            match installed::state(source, &search_dirs()) {
+                FileState::Installed { path, .. } => path,
+                _ => bail!("{input} is still missing after fetching it"),
+            }
+        }
+    };
+    let out = paths::install_dir().join(&variant.file);
+    std::fs::create_dir_all(paths::install_dir())
+        .with_context(|| format!("cannot create {}", paths::install_dir().display()))?;
+    eprintln!("{}: quantizing {} to {}", variant.file, source_path.display(), to.name());
+    quantize_file(&source_path, &out, to)?;
+    match installed::verify(variant, &out).with_context(|| format!("cannot read {}", out.display()))? {
+        Verdict::Ok => {}
+        Verdict::Unverifiable { .. } if trust => {}
+        Verdict::Unverifiable { actual } => {
+            let _ = std::fs::remove_file(&out);
+            bail!(
+                "{}: the manifest has no SHA-256 to check it against (got {actual}); --trust-unverified keeps it",
+                variant.file
+            )
+        }
+        Verdict::Mismatch { expected, actual } => {
+            let _ = std::fs::remove_file(&out);
+            bail!("{}: checksum mismatch after quantizing (expected {expected}, got {actual})", variant.file)
+        }
+    }
+    println!("{}", out.display());
     Ok(true)
 }
 

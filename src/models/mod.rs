@@ -11,7 +11,7 @@ pub use device::{Choice, DeviceProfile, Platform, recommend_whisper};
 pub use download::{Download, DownloadError, Downloader, Progress};
 pub use error::ManifestError;
 pub use manifest::{Accelerator, EMBEDDED, FileFormat, Manifest, Model, ModelKind, Variant};
-pub use quantize::{QuantType, QuantizeError, QuantizeStats, quantize_file};
+pub use quantize::{QuantType, QuantizeError, QuantizeStats, local_recipe, quantize_file};
 
 impl Variant {
     /// A download request for this variant into `dir`.

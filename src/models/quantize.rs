@@ -71,6 +71,20 @@ impl QuantType {
     }
 }
 
+/// How the manifest says a locally built variant is made (`local:sotto models quantize IN OUT
+/// --type T`): the input file name and the target type; `None` for any other variant.
+pub fn local_recipe(variant: &super::Variant) -> Option<(String, QuantType)> {
+    variant.sources.iter().find_map(|source| {
+        let words: Vec<&str> = source.strip_prefix("local:sotto models quantize ")?.split_whitespace().collect();
+        match words.as_slice() {
+            [input, output, "--type", to] if *output == variant.file => {
+                Some((input.to_string(), <QuantType as clap::ValueEnum>::from_str(to, true).ok()?))
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Why quantization failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizeError {
