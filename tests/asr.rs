@@ -146,6 +146,49 @@ fn streaming_matches_full_file_and_pauses_close_segments() {
     assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "finals in order: {finals:?}");
 }
 
+/// Finals of `audio` streamed in 100 ms chunks (partials off), and how many came before `finish`.
+fn stream_finals(audio: &[f32]) -> (Vec<sotto::asr::Segment>, usize) {
+    let mut stream = transcriber()
+        .stream(opts(), StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, Job::default())
+        .unwrap();
+    let mut finals = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(100)) {
+        finals.extend(stream.push(chunk).unwrap());
+    }
+    let before_finish = finals.len();
+    finals.extend(stream.finish().unwrap());
+    let finals = finals
+        .into_iter()
+        .map(|e| match e {
+            StreamEvent::Final(s) => s,
+            StreamEvent::Partial(_) => panic!("partials were switched off"),
+        })
+        .collect();
+    (finals, before_finish)
+}
+
+#[test]
+fn a_short_utterance_is_heard_with_the_next() {
+    // JFK pauses after "ask not": alone, that utterance came out "As not."
+    let jfk = load_file(&fixture("jfk.wav")).unwrap();
+    let (finals, _) = stream_finals(&jfk);
+    assert_eq!(normalize(&text_of(&finals)), normalize(&jfk_reference()), "{finals:?}");
+    assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "{finals:?}");
+    assert!(finals.iter().any(|s| normalize(&s.text).join(" ").starts_with("ask not what")), "{finals:?}");
+
+    // A short utterance followed by a long pause is not kept waiting: it is final once 3 s of
+    // silence have passed, before the stream ends; and one at the very end is final at `finish`.
+    let short = &jfk[ms_to_samples(3_000)..ms_to_samples(4_800)];
+    let mut audio = short.to_vec();
+    audio.extend(vec![0.0; ms_to_samples(5_000)]);
+    let (finals, before_finish) = stream_finals(&audio);
+    assert_eq!((finals.len(), before_finish), (1, 1), "{finals:?}");
+    assert!(normalize(&finals[0].text).iter().any(|w| w == "not"), "{finals:?}");
+    assert!(finals[0].end_ms <= 1_900, "{finals:?}");
+    let (finals, before_finish) = stream_finals(short);
+    assert_eq!((finals.len(), before_finish), (1, 0), "{finals:?}");
+}
+
 #[test]
 fn streaming_gives_partials_before_the_final() {
     let (path, reference) = librivox().remove(0);

@@ -6,6 +6,11 @@ use crate::audio::{ms_to_samples, samples_to_ms};
 
 /// Characters of previous text carried as context (about two sentences).
 const CONTEXT_CHARS: usize = 200;
+/// Utterances shorter than this (pre- and post-roll included) wait for the next one and are
+/// transcribed with it: alone, a word or two is often misheard ("ask not" came out "As not").
+const SHORT_MS: usize = 2_000;
+/// A held utterance is finalised alone once this much silence has followed it.
+const HOLD_MS: usize = 3_000;
 
 /// Streaming behaviour on top of [`TranscribeOptions`].
 #[derive(Debug, Clone)]
@@ -44,7 +49,8 @@ pub enum StreamEvent {
 /// Incremental transcription: feed audio chunks, receive partial and final segments.
 ///
 /// Voice-activity segmentation decides what reaches whisper.cpp: each pause closes an
-/// utterance, which is transcribed once; silence is never transcribed.
+/// utterance, which is transcribed once; silence is never transcribed. An utterance under 2 s
+/// waits for the next one (up to 3 s of silence) and is transcribed with it, as one final.
 pub struct Stream<'t> {
     transcriber: &'t Transcriber,
     options: TranscribeOptions,
@@ -58,6 +64,10 @@ pub struct Stream<'t> {
     partial_at: usize,
     /// Recent final text, given to whisper as context for the next utterance.
     context: String,
+    /// A short utterance waiting to be transcribed with the next one.
+    held: Option<Utterance>,
+    /// Samples pushed so far.
+    pushed: u64,
 }
 
 impl Transcriber {
@@ -74,6 +84,8 @@ impl Transcriber {
             job,
             partial_at: 0,
             context: String::new(),
+            held: None,
+            pushed: 0,
         })
     }
 }
@@ -85,16 +97,34 @@ impl Stream<'_> {
             return Err(AsrError::Cancelled);
         }
         let mut events = Vec::new();
+        self.pushed += samples.len() as u64;
         for utterance in self.segmenter.push(samples) {
             self.partial_at = 0;
-            events.extend(self.finalize(&utterance)?);
+            let utterance = self.with_held(utterance, &mut events)?;
+            if utterance.samples.len() < ms_to_samples(SHORT_MS as u64) {
+                self.held = Some(utterance);
+            } else {
+                events.extend(self.finalize(&utterance)?);
+            }
+        }
+        if let Some(held) = &self.held
+            && !self.segmenter.in_speech()
+            && self.pushed >= held_end(held) + ms_to_samples(HOLD_MS as u64) as u64
+        {
+            let held = self.held.take().expect("checked");
+            events.extend(self.finalize(&held)?);
         }
         if let (Some(every), Some((start, audio))) = (self.stream.partial_every_ms, self.segmenter.current())
             && audio.len() >= self.partial_at + ms_to_samples(every)
         {
-            let audio = audio.to_vec();
             self.partial_at = audio.len();
-            if let Some(seg) = self.transcribe_joined(start, &audio)? {
+            let current = Utterance { start_sample: start, samples: audio.to_vec() };
+            // The live text includes a held utterance, which is not final yet either.
+            let shown = match &self.held {
+                Some(held) => joined(held, &current),
+                None => current,
+            };
+            if let Some(seg) = self.transcribe_joined(shown.start_sample, &shown.samples)? {
                 events.push(StreamEvent::Partial(seg));
             }
         }
@@ -103,10 +133,26 @@ impl Stream<'_> {
 
     /// End of audio: close and transcribe the last utterance.
     pub fn finish(mut self) -> Result<Vec<StreamEvent>, AsrError> {
-        match self.segmenter.finish() {
-            Some(utterance) => self.finalize(&utterance),
-            None => Ok(Vec::new()),
+        let mut events = Vec::new();
+        let last = match self.segmenter.finish() {
+            Some(utterance) => Some(self.with_held(utterance, &mut events)?),
+            None => self.held.take(),
+        };
+        if let Some(utterance) = last {
+            events.extend(self.finalize(&utterance)?);
         }
+        Ok(events)
+    }
+
+    /// `utterance` with the held one in front of it (the real silence between them kept, so
+    /// times stay true); a held one too far back is finalised alone first, into `events`.
+    fn with_held(&mut self, utterance: Utterance, events: &mut Vec<StreamEvent>) -> Result<Utterance, AsrError> {
+        let Some(held) = self.held.take() else { return Ok(utterance) };
+        if utterance.start_sample > held_end(&held) + ms_to_samples(HOLD_MS as u64) as u64 {
+            events.extend(self.finalize(&held)?);
+            return Ok(utterance);
+        }
+        Ok(joined(&held, &utterance))
     }
 
     fn finalize(&mut self, utterance: &Utterance) -> Result<Vec<StreamEvent>, AsrError> {
@@ -162,4 +208,19 @@ impl Stream<'_> {
         let end = pieces.last().map_or(len, |p| p.end_ms).clamp(start, len);
         Ok(Some(Segment { start_ms: offset + start, end_ms: offset + end, text }))
     }
+}
+
+/// Stream position (samples) just after `u`.
+fn held_end(u: &Utterance) -> u64 {
+    u.start_sample + u.samples.len() as u64
+}
+
+/// `a`, the silence between, then `b` (which starts after `a` ends).
+fn joined(a: &Utterance, b: &Utterance) -> Utterance {
+    let gap = b.start_sample.saturating_sub(held_end(a)) as usize;
+    let mut samples = Vec::with_capacity(a.samples.len() + gap + b.samples.len());
+    samples.extend_from_slice(&a.samples);
+    samples.resize(a.samples.len() + gap, 0.0);
+    samples.extend_from_slice(&b.samples);
+    Utterance { start_sample: a.start_sample, samples }
 }
