@@ -215,12 +215,34 @@ fn held_end(u: &Utterance) -> u64 {
     u.start_sample + u.samples.len() as u64
 }
 
-/// `a`, the silence between, then `b` (which starts after `a` ends).
+/// `a`, the silence between, then `b`: one stretch of the stream, every sample where it was
+/// (their pre- and post-roll may overlap; the overlap is taken once).
 fn joined(a: &Utterance, b: &Utterance) -> Utterance {
     let gap = b.start_sample.saturating_sub(held_end(a)) as usize;
+    let overlap = held_end(a).saturating_sub(b.start_sample) as usize;
     let mut samples = Vec::with_capacity(a.samples.len() + gap + b.samples.len());
     samples.extend_from_slice(&a.samples);
     samples.resize(a.samples.len() + gap, 0.0);
-    samples.extend_from_slice(&b.samples);
+    samples.extend_from_slice(&b.samples[overlap.min(b.samples.len())..]);
     Utterance { start_sample: a.start_sample, samples }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_keeps_every_sample_at_its_place() {
+        let a = Utterance { start_sample: 100, samples: vec![1.0; 50] };
+        let b = Utterance { start_sample: 170, samples: vec![2.0; 30] };
+        let j = joined(&a, &b);
+        assert_eq!(j.start_sample, 100);
+        assert_eq!(j.samples.len(), 100, "a, 20 of silence, b");
+        assert!(j.samples[50..70].iter().all(|x| *x == 0.0) && j.samples[70] == 2.0);
+        // b's pre-roll reaching back into a's post-roll is taken once.
+        let b = Utterance { start_sample: 140, samples: vec![2.0; 30] };
+        let j = joined(&a, &b);
+        assert_eq!(j.samples.len(), 70);
+        assert_eq!((j.samples[49], j.samples[50]), (1.0, 2.0));
+    }
 }
