@@ -107,7 +107,7 @@ struct TranscribeArgs {
     #[arg(long, value_name = "TEXT")]
     prompt: Option<String>,
     /// Split at pauses (voice-activity detection) and transcribe each utterance with an encoder
-    /// window fitted to it; silence is skipped.
+    /// window fitted to it (one under 2 s together with the next); silence is skipped.
     #[arg(long)]
     stream: bool,
     /// Shrink whisper's 30 s window to the audio's length: much faster on short clips.
