@@ -282,7 +282,10 @@ impl Transcriber {
         // Sotto's spectrogram goes in when the first encoder pass begins; whisper.cpp then only
         // computes one for a stub of the audio (it needs > 200 samples to reflect at the start),
         // and is told the real length, which it would otherwise take from its own spectrogram.
-        let mel = self.mel.as_ref().filter(|_| !options.whisper_mel).map(|m| m.compute(audio));
+        // Language detection runs before that callback, on whatever spectrogram whisper.cpp has,
+        // so with "auto" whisper.cpp computes the real one itself.
+        let own_mel = !options.whisper_mel && language != "auto";
+        let mel = self.mel.as_ref().filter(|_| own_mel).map(|m| m.compute(audio));
         let input = match &mel {
             Some(mel) => {
                 params.set_duration_ms((mel.n_len_org * 10) as c_int);
