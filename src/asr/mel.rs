@@ -4,6 +4,8 @@
 //! was ~8% of a transcription in perf profiles. realfft's is several times faster. Everything else
 //! follows whisper.cpp's `log_mel_spectrogram` step by step (reflection at the start, 30 s of
 //! silence at the end, global max - 8 floor, `(x + 4) / 4`), so the encoder sees the same input.
+//! The transcriber hands it over when whisper.cpp's first encoder pass begins; language
+//! auto-detection runs before that, so with "auto" whisper.cpp still computes its own.
 
 use std::sync::Arc;
 
