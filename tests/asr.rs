@@ -108,21 +108,7 @@ fn streaming_matches_full_file_and_pauses_close_segments() {
     let (audio, spans, reference) = clips_with_pauses();
     let full = text_of(&transcriber().transcribe(&audio, &opts()).unwrap());
 
-    let mut stream = transcriber()
-        .stream(opts(), StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, Job::default())
-        .unwrap();
-    let mut events = Vec::new();
-    for chunk in audio.chunks(ms_to_samples(100)) {
-        events.extend(stream.push(chunk).unwrap());
-    }
-    events.extend(stream.finish().unwrap());
-    let finals: Vec<_> = events
-        .iter()
-        .map(|e| match e {
-            StreamEvent::Final(s) => s.clone(),
-            StreamEvent::Partial(_) => panic!("partials were switched off"),
-        })
-        .collect();
+    let (finals, _) = stream_finals(&audio);
     let streamed = text_of(&finals);
 
     let (full_wer, stream_wer) = (wer(&reference, &full), wer(&reference, &streamed));
