@@ -104,7 +104,10 @@ impl Library {
             other => other?,
         };
         let embedder = match embedder {
-            Some(files) => Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?)),
+            // Half the cores for re-indexing and imports: background work leaves room for dictation.
+            Some(files) => {
+                Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?.with_threads(background_threads())))
+            }
             None => None,
         };
         let index =
@@ -289,4 +292,10 @@ fn excerpt(body: &str) -> String {
         s.push('…');
     }
     s.replace('\n', " ")
+}
+
+/// Threads the notes worker embeds with: half the cores, 1 to 4.
+fn background_threads() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    (cores / 2).clamp(1, 4)
 }

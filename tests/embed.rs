@@ -93,6 +93,25 @@ fn packed_texts_embed_as_if_alone() {
 }
 
 #[test]
+fn threads_give_the_same_vectors() {
+    // Enough texts of mixed lengths for several packed calls and some texts alone.
+    let texts: Vec<String> = (0..60)
+        .map(|i| match i % 4 {
+            0 => format!("Note {i}: call Ana about the lease."),
+            1 => format!("Shopping list {i}: milk, eggs, bread and coffee for the week ahead."),
+            2 => format!("Meeting {i}. ") + &"The committee reviewed the library budget in detail. ".repeat(i % 7 + 1),
+            _ => String::new(),
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let one = fp32().embed(&refs).unwrap();
+    let threaded = Embedder::load(&model_file("all-MiniLM-L6-v2.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json"))
+        .unwrap()
+        .with_threads(3);
+    assert_eq!(threaded.embed(&refs).unwrap(), one, "every vector, in order, bit for bit");
+}
+
+#[test]
 fn int8_variant_runs_in_tract_close_to_fp32() {
     let int8 =
         Embedder::load(&model_file("all-MiniLM-L6-v2-int8.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json"))

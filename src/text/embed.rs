@@ -3,7 +3,8 @@
 //! mean pooling over real tokens and L2 normalisation done here.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 use tract_onnx::prelude::*;
@@ -56,6 +57,8 @@ pub struct Embedder {
     dim: usize,
     /// Attention heads: the packed bias is given per head (see `packable`).
     heads: usize,
+    /// Calls of one `embed` run at once, each on its own thread.
+    threads: usize,
 }
 
 /// One input of the plan.
@@ -166,7 +169,7 @@ impl Embedder {
             })
             .ok_or_else(|| model_err(&"the first output is not [batch, seq, dim]"))?;
         let plan = typed.into_runnable().map_err(|e| model_err(&e))?;
-        Ok(Self { plan, feeds, tokenizer, splitter, dim, heads })
+        Ok(Self { plan, feeds, tokenizer, splitter, dim, heads, threads: 1 })
     }
 
     /// Token ids the model sees for `text` (with [CLS]/[SEP], truncated to [`MAX_TOKENS`]).
@@ -185,6 +188,14 @@ impl Embedder {
         self.dim
     }
 
+    /// Let one [`Embedder::embed`] run up to `threads` of its calls at once (one text, or one
+    /// pack of short ones, per call): re-indexing many notes scales with the cores, and every
+    /// vector is the same as with one thread.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// Embed each text (first [`MAX_TOKENS`] tokens) into a unit vector.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let encodings =
@@ -194,7 +205,7 @@ impl Embedder {
         let budget = if self.packs_texts() { PACK_TOKENS } else { 0 };
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].get_ids().len());
-        let mut out = vec![Vec::new(); texts.len()];
+        let mut calls = Vec::new();
         let mut start = 0;
         while start < order.len() {
             let mut end = start + 1;
@@ -206,11 +217,38 @@ impl Embedder {
                 }
                 end += 1;
             }
-            let call: Vec<&Encoding> = order[start..end].iter().map(|&i| &encodings[i]).collect();
-            for (&i, v) in order[start..end].iter().zip(self.run(&call)?) {
+            calls.push(&order[start..end]);
+            start = end;
+        }
+        let run = |call: &[usize]| self.run(&call.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
+        let vectors: Vec<Result<Vec<Vec<f32>>, EmbedError>> = if self.threads > 1 && calls.len() > 1 {
+            // Each worker takes the next call not yet taken; the plan is shared, its state is not.
+            let next = AtomicUsize::new(0);
+            let slots: Vec<Mutex<Option<Result<Vec<Vec<f32>>, EmbedError>>>> =
+                calls.iter().map(|_| Mutex::new(None)).collect();
+            std::thread::scope(|scope| {
+                for _ in 0..self.threads.min(calls.len()) {
+                    scope.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(call) = calls.get(i) else { break };
+                            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run(call));
+                        }
+                    });
+                }
+            });
+            slots
+                .into_iter()
+                .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every call ran"))
+                .collect()
+        } else {
+            calls.iter().map(|call| run(call)).collect()
+        };
+        let mut out = vec![Vec::new(); texts.len()];
+        for (call, vectors) in calls.iter().zip(vectors) {
+            for (&i, v) in call.iter().zip(vectors?) {
                 out[i] = v;
             }
-            start = end;
         }
         Ok(out)
     }
