@@ -34,6 +34,9 @@ pub enum EmbedError {
     Run(String),
 }
 
+/// The vectors of one call's texts, in order.
+type CallResult = Result<Vec<Vec<f32>>, EmbedError>;
+
 /// Longest input in tokens (sentence-transformers' limit for MiniLM).
 pub const MAX_TOKENS: usize = 256;
 
@@ -221,11 +224,10 @@ impl Embedder {
             start = end;
         }
         let run = |call: &[usize]| self.run(&call.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
-        let vectors: Vec<Result<Vec<Vec<f32>>, EmbedError>> = if self.threads > 1 && calls.len() > 1 {
+        let vectors: Vec<CallResult> = if self.threads > 1 && calls.len() > 1 {
             // Each worker takes the next call not yet taken; the plan is shared, its state is not.
             let next = AtomicUsize::new(0);
-            let slots: Vec<Mutex<Option<Result<Vec<Vec<f32>>, EmbedError>>>> =
-                calls.iter().map(|_| Mutex::new(None)).collect();
+            let slots: Vec<Mutex<Option<CallResult>>> = calls.iter().map(|_| Mutex::new(None)).collect();
             std::thread::scope(|scope| {
                 for _ in 0..self.threads.min(calls.len()) {
                     scope.spawn(|| {
