@@ -71,6 +71,7 @@ impl Ort {
         files: &HashMap<&str, PathBuf>,
         tokenizer: &Path,
         corpus: &Path,
+        threads: usize,
     ) -> Result<Ort> {
         let mut child = Command::new(python)
             .arg(script)
@@ -84,8 +85,10 @@ impl Ort {
             .arg(corpus)
             .arg("--tokens")
             .arg(TOKEN_BUDGET.to_string())
-            // No library may bring a bigger thread pool than the session's one thread.
-            .envs([("OMP_NUM_THREADS", "1"), ("OPENBLAS_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1")])
+            .arg("--threads")
+            .arg(threads.to_string())
+            // No library may bring a bigger thread pool than the session's.
+            .envs(["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"].map(|v| (v, threads.to_string())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -165,26 +168,34 @@ impl Samples {
     }
 }
 
+/// Threads each side runs with (`--threads`); set once in `main`.
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// CPU time so far: this thread's, or the whole process's when Sotto runs several threads.
+fn cpu_ns() -> u64 {
+    if THREADS.load(std::sync::atomic::Ordering::Relaxed) > 1 { process_cpu_ns() } else { thread_cpu_ns() }
+}
+
 /// Time `f` on the latency sentence: per-run wall ms and the mean CPU ms per run.
 fn time_latency(runs: usize, warmup: usize, mut f: impl FnMut()) -> (Vec<f64>, f64) {
     for _ in 0..warmup {
         f();
     }
-    let c0 = thread_cpu_ns();
+    let c0 = cpu_ns();
     let mut out = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
         f();
         out.push(ms(t.elapsed()));
     }
-    (out, (thread_cpu_ns() - c0) as f64 / 1e6 / runs as f64)
+    (out, (cpu_ns() - c0) as f64 / 1e6 / runs as f64)
 }
 
 /// Time one corpus pass: (wall s, CPU s).
 fn time_pass(f: impl FnOnce()) -> (f64, f64) {
-    let (c0, t) = (thread_cpu_ns(), Instant::now());
+    let (c0, t) = (cpu_ns(), Instant::now());
     f();
-    (t.elapsed().as_secs_f64(), (thread_cpu_ns() - c0) as f64 / 1e9)
+    (t.elapsed().as_secs_f64(), (cpu_ns() - c0) as f64 / 1e9)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -567,6 +578,8 @@ fn main() -> Result<()> {
     let name = args.value("--name").unwrap_or_else(|| "embed-latest".into());
     let out_dir = args.path("--out", &root.join("bench/results"));
     let experiments = !args.flag("--no-experiments");
+    let threads = args.num("--threads", 1).max(1);
+    THREADS.store(threads, std::sync::atomic::Ordering::Relaxed);
 
     let files: HashMap<&str, PathBuf> = HashMap::from([
         ("fp32", models.join("all-MiniLM-L6-v2.onnx")),
@@ -593,11 +606,11 @@ fn main() -> Result<()> {
     let mut sotto_load_ms = HashMap::new();
     for m in MODELS {
         let t = Instant::now();
-        sotto.insert(m, Embedder::load(&files[m], &tokenizer)?);
+        sotto.insert(m, Embedder::load(&files[m], &tokenizer)?.with_threads(threads));
         sotto_load_ms.insert(m, ms(t.elapsed()));
     }
     let script = root.join("bench/embed_ort.py");
-    let mut ort = Ort::start(&python, &script, &files, &tokenizer, &corpus_path)?;
+    let mut ort = Ort::start(&python, &script, &files, &tokenizer, &corpus_path, threads)?;
     eprintln!("==> onnxruntime worker: {}", ort.hello);
 
     // ---- same token ids on both sides
@@ -672,14 +685,20 @@ fn main() -> Result<()> {
     let load_mid = loadavg();
     md += "## Sentence embeddings: Sotto (tract) vs onnxruntime\n\n";
     md += &format!(
-        "all-MiniLM-L6-v2, the same ONNX files and token ids, 1 thread each; {rounds} interleaved rounds; \
+        "all-MiniLM-L6-v2, the same ONNX files and token ids, {threads} thread(s) each{}; {rounds} interleaved rounds; \
          latency = one {}-token sentence ({} runs); throughput = {n_sent} texts, {total_tokens} tokens, \
          each side batching its fastest way (onnxruntime: sorted by token count, ≤ {TOKEN_BUDGET} tokens \
          per call; Sotto: `Embedder::embed`, a batch-1 plan where short texts share a call laid end to end \
          under a block-diagonal attention mask, so no padding), tokenising and pooling \
          included. Speed ratio = Sotto ÷ onnxruntime speed (≥ 1.0: Sotto as fast \
-         or faster). CPU = CPU time of the thread (Sotto) or process (onnxruntime): time spent \
-         descheduled does not count, contention for caches and memory still does.\n\n",
+         or faster). CPU = CPU time of the thread (Sotto, one thread) or process (onnxruntime; Sotto \
+         with several): time spent descheduled does not count, contention for caches and memory \
+         still does.\n\n",
+        if threads > 1 {
+            " (onnxruntime: intra-op threads; Sotto: `Embedder::with_threads`, that many calls at once)"
+        } else {
+            ""
+        },
         lat_ids.len(),
         rounds * lat_runs
     );
@@ -738,7 +757,7 @@ fn main() -> Result<()> {
             "started": started, "commit": commit(), "loadavg_start": load_start, "loadavg_after_comparison": load_mid,
             "loadavg_end": load_end, "rounds": rounds, "latency_runs_per_round": lat_runs,
             "latency_text": LATENCY_TEXT, "latency_tokens": lat_ids.len(), "corpus_texts": n_sent,
-            "corpus_tokens": total_tokens, "corpus_seed": SEED, "threads": 1,
+            "corpus_tokens": total_tokens, "corpus_seed": SEED, "threads": threads,
             "onnxruntime_worker": ort.hello, "sotto_load_ms": sotto_load_ms,
             "files": files.iter().map(|(k, v)| (k.to_string(), v.display().to_string())).collect::<HashMap<_, _>>(),
         },

@@ -34,11 +34,13 @@ from tokenizers import Tokenizer
 # Set from --tokens: the token budget per call (bench/embed.rs TOKEN_BUDGET).
 TOKENS = 512
 MAX_TOKENS = 256
+# Set from --threads: onnxruntime's intra-op threads (Sotto runs as many calls at once).
+THREADS = 1
 
 
 def session(path, level=ort.GraphOptimizationLevel.ORT_ENABLE_ALL, profile_dir=None):
     so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
+    so.intra_op_num_threads = THREADS
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = level
@@ -122,15 +124,16 @@ def op_profile(path, prof_dir, tokenizer, work):
 
 
 def main():
-    global TOKENS
+    global TOKENS, THREADS
     ap = argparse.ArgumentParser()
     ap.add_argument("--fp32", required=True)
     ap.add_argument("--int8", required=True)
     ap.add_argument("--tokenizer", required=True)
     ap.add_argument("--corpus", required=True, help="JSON: {sentences: [...], latency: str}")
     ap.add_argument("--tokens", type=int, default=TOKENS, help="token budget per call")
+    ap.add_argument("--threads", type=int, default=THREADS, help="intra-op threads")
     args = ap.parse_args()
-    TOKENS = args.tokens
+    TOKENS, THREADS = args.tokens, args.threads
 
     corpus = json.load(open(args.corpus))
     sentences, latency_text = corpus["sentences"], corpus["latency"]
