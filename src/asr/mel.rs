@@ -71,14 +71,16 @@ impl LogMel {
     pub fn compute(&self, samples: &[f32]) -> Mel {
         let pad = N_FFT / 2;
         let n = samples.len().max(pad + 1);
-        let mut padded = vec![0f32; n + TAIL + 2 * pad];
+        // The frames over the 30 s of silence are never transformed (see `audible`), so the
+        // signal only needs to reach one frame past the audio.
+        let mut padded = vec![0f32; n + pad + N_FFT];
         for (i, slot) in padded[..pad].iter_mut().enumerate() {
             *slot = samples.get(pad - i).copied().unwrap_or(0.0);
         }
         padded[pad..pad + samples.len()].copy_from_slice(samples);
 
         let n_mel = self.bands.len();
-        let n_len = (padded.len() - N_FFT) / HOP;
+        let n_len = (n + TAIL + 2 * pad - N_FFT) / HOP;
         let n_len_org = 1 + (n + pad).saturating_sub(N_FFT) / HOP;
         // Frames past the audio hold only silence: whisper.cpp gives them the floor directly.
         let audible = ((n + pad) / HOP + 1).min(n_len);

@@ -109,7 +109,7 @@ impl Stream<'_> {
         }
         if let Some(held) = &self.held
             && !self.segmenter.in_speech()
-            && self.pushed >= end_sample(held) + ms_to_samples(HOLD_MS as u64) as u64
+            && self.pushed >= held.end_sample() + ms_to_samples(HOLD_MS as u64) as u64
         {
             let held = self.held.take().expect("checked");
             events.extend(self.finalize(&held)?);
@@ -148,7 +148,7 @@ impl Stream<'_> {
     /// times stay true); a held one too far back is finalised alone first, into `events`.
     fn with_held(&mut self, utterance: Utterance, events: &mut Vec<StreamEvent>) -> Result<Utterance, AsrError> {
         let Some(held) = self.held.take() else { return Ok(utterance) };
-        if utterance.start_sample > end_sample(&held) + ms_to_samples(HOLD_MS as u64) as u64 {
+        if utterance.start_sample > held.end_sample() + ms_to_samples(HOLD_MS as u64) as u64 {
             events.extend(self.finalize(&held)?);
             return Ok(utterance);
         }
@@ -210,16 +210,11 @@ impl Stream<'_> {
     }
 }
 
-/// Stream position (samples) just after `u`.
-fn end_sample(u: &Utterance) -> u64 {
-    u.start_sample + u.samples.len() as u64
-}
-
 /// `a`, the silence between, then `b`: one stretch of the stream, every sample where it was
 /// (their pre- and post-roll may overlap; the overlap is taken once).
 fn joined(a: &Utterance, b: &Utterance) -> Utterance {
-    let gap = b.start_sample.saturating_sub(end_sample(a)) as usize;
-    let overlap = end_sample(a).saturating_sub(b.start_sample) as usize;
+    let gap = b.start_sample.saturating_sub(a.end_sample()) as usize;
+    let overlap = a.end_sample().saturating_sub(b.start_sample) as usize;
     let mut samples = Vec::with_capacity(a.samples.len() + gap + b.samples.len());
     samples.extend_from_slice(&a.samples);
     samples.resize(a.samples.len() + gap, 0.0);

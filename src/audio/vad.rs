@@ -63,7 +63,11 @@ impl Utterance {
     }
     /// End time in the stream (ms).
     pub fn end_ms(&self) -> u64 {
-        (self.start_sample + self.samples.len() as u64) * 1000 / SAMPLE_RATE as u64
+        self.end_sample() * 1000 / SAMPLE_RATE as u64
+    }
+    /// Index of the sample just after it in the whole stream.
+    pub fn end_sample(&self) -> u64 {
+        self.start_sample + self.samples.len() as u64
     }
 }
 
