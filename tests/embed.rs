@@ -64,6 +64,21 @@ fn matches_the_reference_forward_pass() {
     assert!((cosine(food, &batched[2]) - 0.2474).abs() < 0.001);
 }
 
+/// On AVX-512 CPUs the weight products run on Sotto's 64x6 kernel (src/text/gemm.rs), which the
+/// reference test above then checks end to end; elsewhere tract's own kernels.
+#[test]
+fn weight_products_run_on_the_wide_kernel_where_the_cpu_has_avx512() {
+    let kernels = fp32().matmul_kernels();
+    assert!(!kernels.is_empty());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let ours = kernels.iter().any(|k| k == sotto::text::gemm::NAME);
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let opted_out = std::env::var("SOTTO_GEMM").is_ok_and(|v| v == "tract");
+        assert_eq!(ours, avx512 && !opted_out, "{kernels:?}");
+    }
+}
+
 #[test]
 fn packed_texts_embed_as_if_alone() {
     // Short texts share one call; each must see only its own tokens, counted from position 0.

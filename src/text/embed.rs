@@ -186,6 +186,24 @@ impl Embedder {
         self.feeds.contains(&Feed::Bias)
     }
 
+    /// Names of the matmul kernels tract chose for this plan's products, sorted (for benchmarks
+    /// and diagnostics: on AVX-512 CPUs Sotto's own kernel, `text::gemm`, should be among them).
+    pub fn matmul_kernels(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .plan
+            .model()
+            .nodes()
+            .iter()
+            .filter(|n| n.op().name() == "OptMatMul")
+            .flat_map(|n| n.op().info().unwrap_or_default())
+            .filter_map(|line| Some(line.split_once(" with [")?.1.trim_end_matches(']').to_string()))
+            .flat_map(|list| list.split(", ").map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Vector length.
     pub fn dim(&self) -> usize {
         self.dim
