@@ -4,6 +4,7 @@
 //!
 //!   cargo bench --bench embed -- --python VENV/bin/python [--rounds 5] [--latency-runs 40]
 //!       [--sentences 256] [--no-experiments] [--name embed-latest] [--out bench/results]
+//!   cargo bench --bench embed -- --kernels     (only the weight-products table; SOTTO_GEMM=tract: tract's kernels)
 
 #[path = "common.rs"]
 mod common;
@@ -438,6 +439,72 @@ fn op_labels(model: &TypedModel) -> Vec<String> {
         .collect()
 }
 
+/// GFLOP/s of the weight products alone, with MiniLM's shapes and a symbolic token count as in
+/// the embedder: one 384x384 product whose weights stay cached between runs, and the whole
+/// 6-layer stack (42 MB of weights, more than this machine's last-level cache), which is what a
+/// call streams. Whichever kernel tract dispatches to; `SOTTO_GEMM=tract` for tract's own.
+fn matmul_kernel_speed() -> Result<(String, Value)> {
+    let stack = |layers: usize| -> Result<(Arc<TypedRunnableModel>, usize, Vec<String>)> {
+        let mut model = TypedModel::default();
+        let n = model.sym("n");
+        model.symbols.add_assertion("n >= 1")?;
+        let mut x = model.add_source("x", f32::fact([n.to_dim(), 384.to_dim()]))?;
+        let mut flops_per_token = 0;
+        let shapes = [(384, 384), (384, 384), (384, 384), (384, 384), (1536, 384), (384, 1536)];
+        for layer in 0..layers {
+            for (i, &(m, k)) in shapes.iter().enumerate().take(if layers == 1 { 1 } else { 6 }) {
+                let w: Vec<f32> = (0..m * k).map(|v| ((v * 7 + layer) % 13) as f32 * 1e-3 - 6e-3).collect();
+                let w = model.add_const(format!("w{layer}.{i}"), tensor1(&w).into_shape(&[m, k])?)?;
+                let einsum = tract_core::ops::einsum::EinSum::new("nk,mk->nm".parse()?, f32::datum_type());
+                x = model.wire_node(format!("mm{layer}.{i}"), einsum, &[x, w])?[0];
+                flops_per_token += 2 * m * k;
+            }
+        }
+        model.select_output_outlets(&[x])?;
+        let model = model.into_optimized()?;
+        let kernels = model
+            .nodes()
+            .iter()
+            .flat_map(|n| n.op().info().unwrap_or_default())
+            .filter_map(|l| Some(l.split_once(" with [")?.1.trim_end_matches(']').to_string()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok((model.into_runnable()?, flops_per_token, kernels))
+    };
+    let mut md = String::from(
+        "### Weight products alone (GFLOP/s, median run; `SOTTO_GEMM=tract` for tract's kernels)\n\n\
+         | products | kernels | 7 tokens | 12 tokens | 96 tokens | 192 tokens |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    let mut out = serde_json::Map::new();
+    for (name, layers, runs) in [("one 384x384, weights cached", 1, 400), ("6-layer stack, 42 MB", 6, 30)] {
+        let (plan, flops, kernels) = stack(layers)?;
+        let mut cells = Vec::new();
+        for tokens in [7usize, 12, 96, 192] {
+            let x: TValue = tensor1(&vec![0.5f32; tokens * 384]).into_shape(&[tokens, 384])?.into();
+            for _ in 0..runs / 10 {
+                plan.run(tvec!(x.clone()))?;
+            }
+            let mut times: Vec<f64> = (0..runs)
+                .map(|_| {
+                    let t = Instant::now();
+                    plan.run(tvec!(x.clone())).map(|_| t.elapsed().as_secs_f64())
+                })
+                .collect::<TractResult<_>>()?;
+            times.sort_by(f64::total_cmp);
+            cells.push((flops * tokens) as f64 / times[times.len() / 2] / 1e9);
+        }
+        md += &format!(
+            "| {name} | {} | {} |\n",
+            kernels.join("; "),
+            cells.iter().map(|g| format!("{g:.0}")).collect::<Vec<_>>().join(" | ")
+        );
+        out.insert(name.into(), json!({"kernels": kernels, "gflops_at_7_12_96_192": cells}));
+    }
+    md += "\n";
+    Ok((md, Value::Object(out)))
+}
+
 /// `info()` of the first weights matrix product of a plan (tract names its kernel there).
 fn matmul_info(model: &TypedModel) -> Vec<String> {
     let labels = op_labels(model);
@@ -569,6 +636,11 @@ fn read_f32(path: &Path, dim: usize) -> Result<Vec<Vec<f32>>> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.flag("--kernels") {
+        // Just the weight-products table, for A/B runs of the matmul kernels (seconds, no Python).
+        print!("{}", matmul_kernel_speed()?.0);
+        return Ok(());
+    }
     let root = repo_root();
     let models = args.path("--models", &models_dir());
     let python = args.path("--python", Path::new("python3"));
@@ -1098,5 +1170,8 @@ fn run_experiments(
            and not counted). ≤ N tokens/call: texts tokenised once, sorted by token count, and each call \
            filled while rows × longest ≤ N.\n";
     j.insert("variants".into(), Value::Array(vj));
+    let (kernel_md, kernel_json) = matmul_kernel_speed()?;
+    md += &kernel_md;
+    j.insert("matmul_kernels".into(), kernel_json);
     Ok((md, Value::Object(j)))
 }

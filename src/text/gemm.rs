@@ -233,7 +233,7 @@ unsafe fn add_mat_mul(acc: &mut Tile, k: usize, pa: *const f32, pb: *const f32) 
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn live_columns(k: usize, pb: *const f32) -> usize {
-    if k % 8 != 0 {
+    if !k.is_multiple_of(8) {
         return NR;
     }
     unsafe {
@@ -510,7 +510,7 @@ mod tests {
                         }
                     }
                     let scanned = unsafe { live_columns(k, pb.as_ptr()) };
-                    assert_eq!(scanned, if k % 8 == 0 { live } else { NR }, "k {k} live {live}");
+                    assert_eq!(scanned, if k.is_multiple_of(8) { live } else { NR }, "k {k} live {live}");
                     // Start from a loaded tile: skipped columns must keep it, live ones add to it.
                     let start = values(MR * NR, 23);
                     let mut out = vec![0f32; MR * NR];
