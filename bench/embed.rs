@@ -462,14 +462,7 @@ fn matmul_kernel_speed() -> Result<(String, Value)> {
         }
         model.select_output_outlets(&[x])?;
         let model = model.into_optimized()?;
-        let kernels = model
-            .nodes()
-            .iter()
-            .flat_map(|n| n.op().info().unwrap_or_default())
-            .filter_map(|l| Some(l.split_once(" with [")?.1.trim_end_matches(']').to_string()))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let kernels = sotto::text::embed::matmul_kernels(&model);
         Ok((model.into_runnable()?, flops_per_token, kernels))
     };
     let mut md = String::from(
@@ -496,7 +489,7 @@ fn matmul_kernel_speed() -> Result<(String, Value)> {
         }
         md += &format!(
             "| {name} | {} | {} |\n",
-            kernels.join("; "),
+            kernels.join(", "),
             cells.iter().map(|g| format!("{g:.0}")).collect::<Vec<_>>().join(" | ")
         );
         out.insert(name.into(), json!({"kernels": kernels, "gflops_at_7_12_96_192": cells}));

@@ -64,6 +64,22 @@ pub struct Embedder {
     threads: usize,
 }
 
+/// Names of the matmul kernels an optimised tract model runs its products on, sorted (tract
+/// lists them in each product's `info()`: "... with [vector kernel, matrix kernel]").
+pub fn matmul_kernels(model: &TypedModel) -> Vec<String> {
+    let mut names: Vec<String> = model
+        .nodes()
+        .iter()
+        .filter(|n| n.op().name() == "OptMatMul")
+        .flat_map(|n| n.op().info().unwrap_or_default())
+        .filter_map(|line| Some(line.split_once(" with [")?.1.trim_end_matches(']').to_string()))
+        .flat_map(|list| list.split(", ").map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// One input of the plan.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Feed {
@@ -189,19 +205,7 @@ impl Embedder {
     /// Names of the matmul kernels tract chose for this plan's products, sorted (for benchmarks
     /// and diagnostics: on AVX-512 CPUs Sotto's own kernel, `text::gemm`, should be among them).
     pub fn matmul_kernels(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .plan
-            .model()
-            .nodes()
-            .iter()
-            .filter(|n| n.op().name() == "OptMatMul")
-            .flat_map(|n| n.op().info().unwrap_or_default())
-            .filter_map(|line| Some(line.split_once(" with [")?.1.trim_end_matches(']').to_string()))
-            .flat_map(|list| list.split(", ").map(str::to_string).collect::<Vec<_>>())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
+        matmul_kernels(self.plan.model())
     }
 
     /// Vector length.
