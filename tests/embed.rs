@@ -5,7 +5,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::*;
-use sotto::text::{EmbedError, Embedder, cosine};
+use sotto::text::{EmbedError, Embedder, Precision, cosine};
 
 struct Reference {
     text: String,
@@ -34,6 +34,8 @@ fn model_file(name: &str) -> std::path::PathBuf {
     path
 }
 
+/// The fp32 model as `Embedder::load` runs it: weight products in bf16 where the CPU has
+/// AVX512-BF16 (`text::linear`), in f32 elsewhere.
 fn fp32() -> &'static Embedder {
     static E: OnceLock<Embedder> = OnceLock::new();
     E.get_or_init(|| {
@@ -41,14 +43,34 @@ fn fp32() -> &'static Embedder {
     })
 }
 
+/// The fp32 model with every product in f32.
+fn f32_math() -> &'static Embedder {
+    static E: OnceLock<Embedder> = OnceLock::new();
+    E.get_or_init(|| {
+        let (onnx, tokenizer) = (model_file("all-MiniLM-L6-v2.onnx"), model_file("all-MiniLM-L6-v2.tokenizer.json"));
+        let e = Embedder::load_with(&onnx, &tokenizer, Precision::F32).unwrap();
+        assert_eq!(e.precision(), Precision::F32);
+        e
+    })
+}
+
 #[test]
 fn matches_the_reference_forward_pass() {
+    matches_the_reference(fp32());
+}
+
+#[test]
+fn matches_the_reference_forward_pass_in_f32() {
+    matches_the_reference(f32_math());
+}
+
+fn matches_the_reference(embedder: &Embedder) {
     let refs = references();
     let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
-    // All at once (padded batch) and one by one must both match.
-    let batched = fp32().embed(&texts).unwrap();
+    // All at once (packed) and one by one must both match.
+    let batched = embedder.embed(&texts).unwrap();
     for (r, v) in refs.iter().zip(&batched) {
-        let single = fp32().embed(&[&r.text]).unwrap().remove(0);
+        let single = embedder.embed(&[&r.text]).unwrap().remove(0);
         assert_eq!(v.len(), 384);
         assert!(cosine(v, &r.embedding) >= 0.9999, "{:?}: cosine {}", r.text, cosine(v, &r.embedding));
         assert!(cosine(&single, &r.embedding) >= 0.9999, "{:?} alone", r.text);
@@ -57,18 +79,36 @@ fn matches_the_reference_forward_pass() {
     }
     // The tokenizer gives the reference's token ids (longest padding, not the file's fixed 128).
     for r in &refs {
-        assert_eq!(fp32().token_ids(&r.text).unwrap(), r.ids, "{:?}", r.text);
+        assert_eq!(embedder.token_ids(&r.text).unwrap(), r.ids, "{:?}", r.text);
     }
     let food = &batched[0];
     assert!((cosine(food, &batched[1]) - 0.7553).abs() < 0.001);
     assert!((cosine(food, &batched[2]) - 0.2474).abs() < 0.001);
 }
 
-/// On AVX-512 CPUs the weight products run on Sotto's 64x6 kernel (src/text/gemm.rs), which the
+/// Where the CPU has AVX512-BF16 the 36 weight products (6 per layer) run in bf16, with their
+/// bias adds, GELUs and residual adds folded in; the reference tests above check both paths.
+#[test]
+fn weight_products_run_in_bf16_where_the_cpu_has_it() {
+    #[cfg(target_arch = "x86_64")]
+    let bf16 = sotto::text::linear::supported() && !std::env::var("SOTTO_EMBED_PRECISION").is_ok_and(|v| v == "f32");
+    #[cfg(not(target_arch = "x86_64"))]
+    let bf16 = false;
+    assert_eq!(fp32().precision() == Precision::Bf16, bf16);
+    assert_eq!(fp32().bf16_products(), if bf16 { 36 } else { 0 });
+    assert_eq!(f32_math().bf16_products(), 0);
+    // The int8 graph's products are quantized: nothing to put in bf16.
+    let int8 =
+        Embedder::load(&model_file("all-MiniLM-L6-v2-int8.onnx"), &model_file("all-MiniLM-L6-v2.tokenizer.json"))
+            .unwrap();
+    assert_eq!((int8.precision(), int8.bf16_products()), (Precision::F32, 0));
+}
+
+/// On AVX-512 CPUs f32 weight products run on Sotto's 64x6 kernel (src/text/gemm.rs), which the
 /// reference test above then checks end to end; elsewhere tract's own kernels.
 #[test]
 fn weight_products_run_on_the_wide_kernel_where_the_cpu_has_avx512() {
-    let kernels = fp32().matmul_kernels();
+    let kernels = f32_math().matmul_kernels();
     assert!(!kernels.is_empty());
     #[cfg(target_arch = "x86_64")]
     {
@@ -83,7 +123,10 @@ fn weight_products_run_on_the_wide_kernel_where_the_cpu_has_avx512() {
 #[test]
 fn packed_texts_embed_as_if_alone() {
     // Short texts share one call; each must see only its own tokens, counted from position 0.
-    assert!(fp32().packs_texts());
+    // In f32 a text's vector is the same packed or alone (to 1e-5); bf16 rounding amplifies the
+    // last-bit differences of the attention sums, so there the bound is a cosine (tokens seen
+    // across texts: 0.78, measured by zeroing the mask).
+    assert!(f32_math().packs_texts());
     let texts = [
         "Call Ana at five.",
         "The committee postponed the vote on the library budget.",
@@ -92,9 +135,9 @@ fn packed_texts_embed_as_if_alone() {
         "",
         "Remind me to water the plants tomorrow morning before work.",
     ];
-    let packed = fp32().embed(&texts).unwrap();
+    let packed = f32_math().embed(&texts).unwrap();
     for (t, v) in texts.iter().zip(&packed) {
-        let alone = fp32().embed(&[t]).unwrap().remove(0);
+        let alone = f32_math().embed(&[t]).unwrap().remove(0);
         let diff = v.iter().zip(&alone).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
         assert!(diff < 1e-5, "{t:?}: packed differs from alone by {diff}");
     }
@@ -103,9 +146,15 @@ fn packed_texts_embed_as_if_alone() {
     assert!(diff < 1e-5, "repeated text differs by {diff}");
     // A text over the packing budget runs alone next to packed ones.
     let long = "The committee reviewed the budget for the new library. ".repeat(12);
-    let mixed = fp32().embed(&[texts[0], &long, texts[2]]).unwrap();
-    let alone = fp32().embed(&[&long]).unwrap().remove(0);
+    let mixed = f32_math().embed(&[texts[0], &long, texts[2]]).unwrap();
+    let alone = f32_math().embed(&[&long]).unwrap().remove(0);
     assert!(cosine(&mixed[1], &alone) > 0.99999 && cosine(&mixed[0], &packed[0]) > 0.99999);
+
+    let packed = fp32().embed(&texts).unwrap();
+    for (t, v) in texts.iter().zip(&packed) {
+        let alone = fp32().embed(&[t]).unwrap().remove(0);
+        assert!(cosine(v, &alone) > 0.99999, "{t:?}: cosine {} to alone", cosine(v, &alone));
+    }
 }
 
 #[test]

@@ -3,6 +3,8 @@
 pub mod embed;
 #[cfg(target_arch = "x86_64")]
 pub mod gemm;
+#[cfg(target_arch = "x86_64")]
+pub mod linear;
 pub mod wer;
 
-pub use embed::{Chunk, EmbedError, Embedder, cosine};
+pub use embed::{Chunk, EmbedError, Embedder, Precision, cosine};
