@@ -469,7 +469,7 @@ fn matmul_kernel_speed() -> Result<(String, Value)> {
         if bf16 {
             model = model.into_decluttered()?;
             let replaced = sotto::text::linear::rewrite(&mut model)?;
-            kernels.push(format!("bf16 `text::linear` ({replaced} products)"));
+            kernels.push(format!("bf16 `text::linear` × {replaced}"));
         }
         let model = model.into_optimized()?;
         kernels.extend(sotto::text::embed::matmul_kernels(&model));
