@@ -155,13 +155,14 @@ impl EvalOp for Linear {
         let rows = xs.len() / k;
         let mut shape: TVec<usize> = x.shape()[..x.rank() - self.contracted_rank].into();
         shape.push(n);
-        let residual = match inputs.get(1) {
-            Some(r) if self.residual => Some(r.try_as_plain_ram()?.as_slice::<f32>()?.as_ptr()),
-            _ => None,
-        };
-        if let Some(r) = inputs.get(1) {
+        ensure!(xs.len() == rows * k, "{} inputs for rows of {k}", xs.len());
+        let residual = if self.residual {
+            let r = inputs.get(1).context("the residual input is missing")?;
             ensure!(r.len() == rows * n, "residual of {} values for a {rows}x{n} product", r.len());
-        }
+            Some(r.try_as_plain_ram()?.as_slice::<f32>()?.as_ptr())
+        } else {
+            None
+        };
         // Safety: every element is written below.
         let mut out = unsafe { Tensor::uninitialized::<f32>(&shape)? };
         {
@@ -237,6 +238,7 @@ thread_local! {
 unsafe fn product(w: &PackedWeights, xs: &[f32], rows: usize, ys: &mut [f32], e: &Epilogue) {
     let (k, n) = (w.k, w.n);
     let kq = k / 2;
+    assert!(xs.len() >= rows * k && ys.len() >= rows * n);
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         scratch.resize(rows * kq, 0);
@@ -249,7 +251,6 @@ unsafe fn product(w: &PackedWeights, xs: &[f32], rows: usize, ys: &mut [f32], e:
             let mut t = 0;
             while t < rows {
                 let cols = (rows - t).min(NR);
-                let at = |base: *const f32| unsafe { base.add(t * n + p * MR) };
                 let tile = Tile {
                     x: unsafe { x.add(t * kq) },
                     kq,
@@ -257,7 +258,7 @@ unsafe fn product(w: &PackedWeights, xs: &[f32], rows: usize, ys: &mut [f32], e:
                     stride: n,
                     bias: e.bias.map(|b| unsafe { b.add(p * MR) }),
                     gelu: e.gelu,
-                    residual: e.residual.map(at),
+                    residual: e.residual.map(|r| unsafe { r.add(t * n + p * MR) }),
                 };
                 unsafe {
                     match cols {
