@@ -526,15 +526,7 @@ mod tests {
     use tract_onnx::tract_core::ops::math::add;
     use tract_onnx::tract_core::ops::nn::gelu_exact::gelu_exact;
 
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 2.0
-            })
-            .collect()
-    }
+    use crate::text::gemm::tests::values;
 
     /// erf by its Taylor series in f64: exact to ~1e-10 on [-4, 4]; beyond, erf is ±1 in f32.
     fn erf(x: f64) -> f64 {
