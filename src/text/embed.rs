@@ -201,6 +201,7 @@ impl Embedder {
             .into_typed()
             .and_then(|m| m.set_symbols(&std::iter::once((batch, TDim::Val(1))).collect()))
             .map_err(|e| model_err(&e))?;
+        let bf16 = precision == Precision::Bf16 && bf16_supported();
         let (typed, feeds, heads) = match packable(&typed).map_err(|e| model_err(&e))? {
             Some((packed, heads)) => {
                 // `run` makes every packed call at least 2 tokens long. Told so, tract proves that
@@ -224,11 +225,14 @@ impl Embedder {
                         _ => [Feed::Ids, Feed::Mask, Feed::Types][i.min(2)],
                     })
                     .collect();
+                // The bf16 rewrite matches einsums, which only a decluttered graph has (a packed
+                // one already is).
+                let typed = if bf16 { typed.into_decluttered().map_err(|e| model_err(&e))? } else { typed };
                 (typed, feeds, 1)
             }
         };
-        let (typed, precision) = if precision == Precision::Bf16 && bf16_supported() {
-            let mut typed = typed.into_decluttered().map_err(|e| model_err(&e))?;
+        let (typed, precision) = if bf16 {
+            let mut typed = typed;
             let replaced = use_bf16(&mut typed).map_err(|e| model_err(&e))?;
             (typed, if replaced { Precision::Bf16 } else { Precision::F32 })
         } else {
