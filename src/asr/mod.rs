@@ -3,6 +3,7 @@
 mod error;
 mod mel;
 pub mod model;
+mod native;
 mod speech;
 mod stream;
 mod transcriber;

@@ -116,6 +116,12 @@ impl Transcriber {
                     break;
                 }
             };
+            tracing::debug!(
+                window_ms = crate::audio::samples_to_ms(window.samples.len()),
+                pieces = window.pieces.len(),
+                stopped_at_ms = ?pass.stopped_at_ms,
+                "speech window transcribed"
+            );
             for p in pass.segments {
                 let (start_ms, end_ms) = window.span(p.start_ms, p.end_ms);
                 segments.push(Segment { start_ms, end_ms, text: p.text });

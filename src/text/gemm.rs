@@ -343,13 +343,13 @@ unsafe fn store(acc: &Tile, tile: &OutputStoreKer) -> bool {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use tract_onnx::prelude::*;
     use tract_onnx::tract_core::ops::einsum::EinSum;
 
     /// Deterministic values in [-1, 1) (the bf16 tests in `text::linear` use them too).
-    pub(in crate::text) fn values(n: usize, seed: u64) -> Vec<f32> {
+    pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed;
         (0..n)
             .map(|_| {
