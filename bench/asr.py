@@ -208,9 +208,10 @@ def bf16_skip():
 
 
 def quant_copy(args, kind):
-    """The `kind` (bf16, q4_0, ...) copy of --ggml next to it, made by Sotto's converter when missing."""
+    """The `kind` (bf16, q4_0, ...) copy of --ggml next to it, made by Sotto's converter when
+    missing or older than the converter (whose recipe may have changed)."""
     out = args.ggml.with_name(f"{args.ggml.stem}-{kind}.bin")
-    if not out.is_file():
+    if not out.is_file() or out.stat().st_mtime < args.sotto.stat().st_mtime:
         log(f"making {out.name}")
         subprocess.run([str(args.sotto), "models", "quantize", "--type", kind, str(args.ggml), str(out)],
                        check=True, stdout=subprocess.DEVNULL)

@@ -34,7 +34,9 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
         assert_eq!(stats.bytes, variant.bytes as u64);
         let f16_bytes = std::fs::metadata(model_path()).unwrap().len();
         if to == QuantType::Bf16 {
-            assert_eq!(stats.bytes, f16_bytes, "bf16 is as large as f16");
+            // The token embedding (19.9M of the 37.8M weights) is q8_0: 34 bytes per 32 instead of 64.
+            let saved = 51_864 * 384 / 32 * (64 - 34);
+            assert_eq!(stats.bytes, f16_bytes - saved, "bf16 with a q8_0 token embedding");
         } else {
             assert!(stats.bytes < f16_bytes * 6 / 10);
         }
