@@ -31,12 +31,15 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
         let out = dir.path().join(&variant.file);
         let stats = quantize_file(&model_path(), &out, to).unwrap();
         assert_eq!(stats.quantized, 65, "every 2-D weight matrix");
+        let per_token = if to == QuantType::Bf16 { 1 + 4 * 8 } else { 0 };
+        assert_eq!(stats.per_token, per_token, "token embedding and 8 matrices per decoder layer");
         assert_eq!(stats.bytes, variant.bytes as u64);
         let f16_bytes = std::fs::metadata(model_path()).unwrap().len();
         if to == QuantType::Bf16 {
-            // The token embedding (19.9M of the 37.8M weights) is q8_0: 34 bytes per 32 instead of 64.
-            let saved = 51_864 * 384 / 32 * (64 - 34);
-            assert_eq!(stats.bytes, f16_bytes - saved, "bf16 with a q8_0 token embedding");
+            // The decoder's per-token matrices (token embedding 51,864 x 384; per layer 6 of
+            // 384 x 384 and 2 of 384 x 1,536) are q8_0: 34 bytes per 32 values instead of 64.
+            let per_token = 51_864 * 384 + 4 * (6 * 384 * 384 + 2 * 384 * 1_536);
+            assert_eq!(stats.bytes, f16_bytes - per_token / 32 * (64 - 34), "bf16, decoder matrices in q8_0");
         } else {
             assert!(stats.bytes < f16_bytes * 6 / 10);
         }

@@ -77,8 +77,12 @@ pub fn run(command: ModelsCommand, manifest: Option<PathBuf>) -> Result<bool> {
         }
         ModelsCommand::Quantize { input, output, to } => {
             let stats = quantize_file(&input, &output, to)?;
+            let per_token = match stats.per_token {
+                0 => String::new(),
+                n => format!(" ({n} decoder matrices to {})", to.per_token().name()),
+            };
             println!(
-                "{}: {} tensors quantized to {}, {} kept, {} bytes",
+                "{}: {} tensors quantized to {}{per_token}, {} kept, {} bytes",
                 output.display(),
                 stats.quantized,
                 to.name(),

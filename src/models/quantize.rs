@@ -21,7 +21,8 @@ pub enum QuantType {
     #[value(name = "q5_0")]
     Q5_0,
     /// bfloat16: CPUs with AVX512-BF16 multiply it natively, two products per lane where f16 is
-    /// widened to f32 first. The token embedding goes to q8_0 (see [`QuantType::token_embedding`]).
+    /// widened to f32 first. The decoder's per-token matrices go to q8_0 (see
+    /// [`QuantType::per_token`]).
     #[value(name = "bf16")]
     Bf16,
     /// 4-bit, blocks of 32 (18 bytes): smallest and fastest (ggml repacks it for its int8
@@ -41,12 +42,14 @@ impl QuantType {
             QuantType::Q4_0 => "q4_0",
         }
     }
-    /// The type of `decoder.token_embedding.weight`: q8_0 in bf16 files, else the file's type.
+    /// The type of the decoder matrices read for every token (see [`per_token`]): q8_0 in bf16
+    /// files, else the file's type.
     ///
-    /// The decoder multiplies by the whole 51,864 x 384 embedding for every token; in bf16 that
-    /// is 40 MB read from memory each time, in q8_0 21 MB that stays in cache (bench: 10% faster
-    /// `--vad`, same text). Loading it needs Sotto's whisper.cpp (src/asr/whisper-cpp).
-    pub fn token_embedding(self) -> QuantType {
+    /// Each decoded token multiplies by all of them, the 51,864 x 384 token embedding included:
+    /// 57 MB in bf16, read from memory for every token; 30 MB in q8_0, which stays in cache.
+    /// bf16 pays off where many columns share a weight (the encoder). Loading such a file needs
+    /// Sotto's whisper.cpp (src/asr/whisper-cpp).
+    pub fn per_token(self) -> QuantType {
         match self {
             QuantType::Bf16 => QuantType::Q8_0,
             other => other,
@@ -124,6 +127,8 @@ pub enum QuantizeError {
 pub struct QuantizeStats {
     /// Tensors converted.
     pub quantized: usize,
+    /// Of those, the decoder's per-token matrices given another type ([`QuantType::per_token`]).
+    pub per_token: usize,
     /// Tensors copied unchanged.
     pub kept: usize,
     /// Output size in bytes.
@@ -136,8 +141,12 @@ const QK: usize = 32;
 const KEEP: [&str; 4] =
     ["encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_embedding", "decoder.positional_embedding"];
 
-/// The decoder's token embedding, also its output projection.
-const TOKEN_EMBEDDING: &str = "decoder.token_embedding.weight";
+/// Whether the 2-D weight `name` is read once per decoded token: the decoder's matrices (the
+/// token embedding is also its output projection), except cross-attention's keys and values,
+/// which are computed once per window from the encoder's output.
+pub fn per_token(name: &str) -> bool {
+    name.starts_with("decoder.") && !name.contains("cross_attn.key") && !name.contains("cross_attn.value")
+}
 
 /// Quantize `input` (f16 or f32 ggml) into `output` (written to a temp file, then renamed).
 pub fn quantize_file(input: &Path, output: &Path, to: QuantType) -> Result<QuantizeStats, QuantizeError> {
@@ -183,7 +192,7 @@ pub fn quantize_file(input: &Path, output: &Path, to: QuantType) -> Result<Quant
         copy(&mut r, &mut w, len as u64).map_err(in_err)?;
     }
 
-    let mut stats = QuantizeStats { quantized: 0, kept: 0, bytes: 0 };
+    let mut stats = QuantizeStats { quantized: 0, per_token: 0, kept: 0, bytes: 0 };
     loop {
         let n_dims = match read_u32(&mut r) {
             Ok(n) => n as usize,
@@ -215,7 +224,12 @@ pub fn quantize_file(input: &Path, output: &Path, to: QuantType) -> Result<Quant
         let quantize = n_dims == 2 && !KEEP.contains(&name_str.as_ref()) && ne[0] % QK == 0;
 
         let (out_type, out_data) = if quantize {
-            let to = if name_str == TOKEN_EMBEDDING { to.token_embedding() } else { to };
+            let to = if per_token(&name_str) && to.per_token() != to {
+                stats.per_token += 1;
+                to.per_token()
+            } else {
+                to
+            };
             let floats = to_f32(&data, ttype);
             let rows = elements / ne[0];
             let mut q = vec![0u8; rows * ne[0] / QK * to.block_bytes()];

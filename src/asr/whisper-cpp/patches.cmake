@@ -9,10 +9,13 @@
 # The changes (why: README "Benchmark", bench/experiments/whisper-mixed-types):
 # 1. bf16 models keep the encoder's K/V casts and the KV caches in bf16 instead of f16, so on CPUs
 #    that multiply bf16 natively the attention products run at the bf16 rate as well.
-# 2. The loader accepts decoder.token_embedding.weight in a smaller type than the rest of the file
-#    (Sotto's bf16 variant stores it in q8_0: the decoder reads it for every token).
+# 2. The loader accepts the decoder's matrices in a quantized type smaller than the rest of the
+#    file's (Sotto's bf16 variant stores those read for every token in q8_0).
 # 3. ggml's bf16 x bf16 products with at least 16 columns go to Sotto's AVX512-BF16 kernel
 #    (bf16_gemm.inc), which packs the weights and accumulates without horizontal sums.
+# 4. With AVX-512, GELU is computed 16 lanes at a time (x * sigmoid(2u), u the tanh form's
+#    argument) instead of one f16 table lookup per value, and softmax's row maximum is
+#    vectorised (a scalar compare chain before): together ~11% of an encoder pass.
 
 include_guard(GLOBAL)
 
@@ -60,11 +63,12 @@ sotto_replace_first(src
 # The Whisper model's loader comes before the VAD model's, which has the same code.
 sotto_replace_first(src
 [=[            const size_t bpe = ggml_type_size(ggml_type(ttype));]=]
-[=[            // Sotto: the token embedding may be stored in a smaller type than the other weights;
-            // it fits in the space allocated for the file's type, so retype the tensor in place.
-            if (ggml_type(ttype) != tensor->type && name == "decoder.token_embedding.weight" &&
-                ttype >= 0 && ttype < GGML_TYPE_COUNT && ggml_blck_size(ggml_type(ttype)) > 0 &&
-                ne[0] % ggml_blck_size(ggml_type(ttype)) == 0 &&
+[=[            // Sotto: a decoder matrix may be stored in a quantized type smaller than the other
+            // weights (every op on them takes any type); it fits in the space allocated for the
+            // file's type, so retype the tensor in place.
+            if (ggml_type(ttype) != tensor->type && name.rfind("decoder.", 0) == 0 && n_dims == 2 &&
+                ttype >= 0 && ttype < GGML_TYPE_COUNT && ggml_is_quantized(ggml_type(ttype)) &&
+                ggml_blck_size(ggml_type(ttype)) > 0 && ne[0] % ggml_blck_size(ggml_type(ttype)) == 0 &&
                 ggml_row_size(ggml_type(ttype), ne[0]) * ne[1] <= ggml_nbytes(tensor)) {
                 tensor->type = ggml_type(ttype);
                 tensor->nb[0] = ggml_type_size(tensor->type);
@@ -75,7 +79,7 @@ sotto_replace_first(src
             }
 
             const size_t bpe = ggml_type_size(ggml_type(ttype));]=]
-    "mixed token embedding")
+    "mixed decoder types")
 sotto_write("${SOTTO_WHISPER_DIR}/src/whisper.cpp" "${src}")
 
 # 3: ggml's llamafile sgemm
@@ -98,3 +102,54 @@ sotto_replace_first(src
         if (Btype == GGML_TYPE_BF16) {]=]
     "bf16 kernel call")
 sotto_write("${SOTTO_WHISPER_DIR}/${sgemm_rel}" "${src}")
+
+# 4: ggml-cpu's vector helpers
+set(vec_rel "ggml/src/ggml-cpu/vec.h")
+file(READ "${SOTTO_PRISTINE_DIR}/${vec_rel}" src)
+sotto_replace_first(src
+[=[#ifdef GGML_GELU_FP16
+inline static void ggml_vec_gelu_f32(const int n, float * y, const float * x) {
+    uint16_t t;
+    for (int i = 0; i < n; ++i) {]=]
+[=[#if defined(__AVX512F__) && defined(__AVX512DQ__)
+inline static __m512 ggml_v_expf(__m512 x);
+#endif
+#ifdef GGML_GELU_FP16
+inline static void ggml_vec_gelu_f32(const int n, float * y, const float * x) {
+    int i = 0;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    // Sotto: 0.5 x (1 + tanh u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + a x^3), in f32.
+    const __m512 c1 = _mm512_set1_ps(-2.0f*SQRT_2_OVER_PI);
+    const __m512 c3 = _mm512_set1_ps(-2.0f*SQRT_2_OVER_PI*GELU_COEF_A);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (; i + 15 < n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __m512 e = ggml_v_expf(_mm512_mul_ps(v, _mm512_fmadd_ps(c3, _mm512_mul_ps(v, v), c1)));
+        _mm512_storeu_ps(y + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    }
+#endif
+    uint16_t t;
+    for (; i < n; ++i) {]=]
+    "vector GELU")
+sotto_replace_first(src
+[=[inline static void ggml_vec_max_f32(const int n, float * s, const float * x) {
+#ifndef GGML_USE_ACCELERATE
+    float max = -INFINITY;
+    for (int i = 0; i < n; ++i) {]=]
+[=[inline static void ggml_vec_max_f32(const int n, float * s, const float * x) {
+#ifndef GGML_USE_ACCELERATE
+    float max = -INFINITY;
+    int i = 0;
+#if defined(__AVX512F__)
+    // Sotto: 16 lanes at a time (softmax rows carry no NaN; ggml asserts it in debug builds).
+    if (n >= 16) {
+        __m512 m = _mm512_loadu_ps(x);
+        for (i = 16; i + 15 < n; i += 16) {
+            m = _mm512_max_ps(m, _mm512_loadu_ps(x + i));
+        }
+        max = _mm512_reduce_max_ps(m);
+    }
+#endif
+    for (; i < n; ++i) {]=]
+    "vector max")
+sotto_write("${SOTTO_WHISPER_DIR}/${vec_rel}" "${src}")
