@@ -138,15 +138,19 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
         tier -= 1;
     }
     // Smaller precision when memory or energy is tight: fewer bytes to read per token.
-    let precisions: &[&str] = if device.on_battery || gb < 7.5 {
-        &["q5_1", "q5_0", "q8_0", "f16"]
+    let tight = device.on_battery || gb < 7.5;
+    let mut precisions = if tight {
+        vec!["q5_1", "q5_0", "q8_0", "f16"]
     } else if gb < 31.5 {
-        &["q8_0", "q5_1", "q5_0", "f16"]
-    } else if device.multiplies_bf16() {
-        &["bf16", "f16", "q8_0", "q5_1", "q5_0"]
+        vec!["q8_0", "q5_1", "q5_0", "f16"]
     } else {
-        &["f16", "q8_0", "q5_1", "q5_0"]
+        vec!["f16", "q8_0", "q5_1", "q5_0"]
     };
+    // A bf16 file (decoder in q8_0) is smaller than f16 and, where the CPU multiplies bf16, the
+    // fastest at f16's accuracy.
+    if device.multiplies_bf16() && !tight {
+        precisions.insert(0, "bf16");
+    }
     let budget = device.available_ram_mb.min(device.total_ram_mb / 2);
 
     for family in WHISPER_FAMILIES[..=tier].iter().rev() {
@@ -159,7 +163,7 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
         let mut candidates: Vec<_> = candidates.filter(|m| english || m.is_multilingual()).collect();
         candidates.sort_by_key(|m| m.is_multilingual() == english);
         for model in candidates {
-            for precision in precisions {
+            for precision in &precisions {
                 let Some(v) = model.variants.iter().find(|v| v.format == FileFormat::Ggml && v.precision == *precision)
                 else {
                     continue;
@@ -347,6 +351,18 @@ mod tests {
         assert_eq!(recommend_whisper(&m, &with, None).unwrap().variant, "bf16");
         let without = device(Platform::Linux, 64, 32, &["avx2", "avx512f"], false, &[]);
         assert_eq!(recommend_whisper(&m, &without, None).unwrap().variant, "f16");
+        // Below 32 GB too (where q8_0 comes first otherwise), unless memory or battery is tight.
+        let base = m.models.iter_mut().find(|x| x.id == "whisper-base.en").unwrap();
+        let mut bf16 = base.variants.iter().find(|v| v.precision == "q8_0").unwrap().clone();
+        (bf16.id, bf16.precision) = ("bf16".into(), "bf16".into());
+        base.variants.push(bf16);
+        let desktop = device(Platform::Linux, 16, 2, &["avx2", "avx512f", "avx512bf16"], false, &[]);
+        let c = recommend_whisper(&m, &desktop, None).unwrap();
+        assert_eq!((c.model.as_str(), c.variant.as_str()), ("whisper-base.en", "bf16"), "{}", c.reason);
+        let laptop = device(Platform::Linux, 16, 2, &["avx2", "avx512f", "avx512bf16"], true, &[]);
+        assert_eq!(recommend_whisper(&m, &laptop, None).unwrap().variant, "q5_1");
+        let older = device(Platform::Linux, 16, 2, &["avx2", "avx512f"], false, &[]);
+        assert_eq!(recommend_whisper(&m, &older, None).unwrap().variant, "q8_0");
         // Where no bf16 file exists, f16 it is.
         assert_eq!(recommend_whisper(&Manifest::embedded(), &with, None).unwrap().variant, "f16");
     }
