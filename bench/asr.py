@@ -182,8 +182,8 @@ def systems(ggml, ct2):
         System("sotto-vad", "Sotto --vad (speech only)", False, ["--vad"]),
         System("sotto-stream", "Sotto --stream (live, per utterance)", False, ["--stream"]),
         System("sotto-vad-bf16", "Sotto --vad, bf16 weights", False, ["--vad"],
-               "the same weights rounded to bfloat16 (`sotto models quantize --type bf16`), the variant "
-               "Sotto picks on CPUs with AVX512-BF16", skip=bf16_skip(), weights="bf16"),
+               "the same weights rounded to bfloat16, the decoder's per-token matrices in q8_0 "
+               "(`sotto models quantize --type bf16`), the variant Sotto picks on CPUs with AVX512-BF16", skip=bf16_skip(), weights="bf16"),
         System("sotto-vad-q4_0", "Sotto --vad, q4_0 weights", False, ["--vad"],
                "the same weights quantized to 4 bits (`sotto models quantize --type q4_0`): a third of "
                "the size; ggml repacks them at load for its int8 kernels", weights="q4_0"),
