@@ -97,7 +97,7 @@ struct TranscribeArgs {
     /// json prints [{"file":…, "segments":[…]}].
     #[arg(short, long, value_enum, default_value_t = Format::Txt)]
     format: Format,
-    /// CPU threads for the recogniser [default: cores - 1, at most 4].
+    /// CPU threads for the recogniser [default: cores - 1, at most 4; never more than the cores].
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
     /// Spoken language (ISO 639-1 code such as en, de, pt) or "auto"; English-only models accept only en.
