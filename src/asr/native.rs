@@ -1,6 +1,8 @@
 //! Sotto's changes to the whisper.cpp it links (`whisper-cpp/patches.cmake`, applied when
-//! whisper-rs-sys builds it): bf16 attention intermediates for bf16 models, a token embedding
-//! stored in a smaller type than the other weights, and an AVX512-BF16 matrix product.
+//! whisper-rs-sys builds it): bf16 attention intermediates for bf16 models, decoder matrices
+//! stored in a smaller quantized type than the other weights, an AVX512-BF16 matrix product, and
+//! vectorised GELU and softmax maximum. Only the product has an entry point to test directly; the
+//! rest is covered by transcribing (tests/asr.rs, tests/models.rs).
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@
 #    (bf16_gemm.inc), which packs the weights and accumulates without horizontal sums.
 # 4. With AVX-512, GELU is computed 16 lanes at a time (x * sigmoid(2u), u the tanh form's
 #    argument) instead of one f16 table lookup per value, and softmax's row maximum is
-#    vectorised (a scalar compare chain before): together ~11% of an encoder pass.
+#    vectorised (a scalar compare chain before): together ~10% of a `--vad` run.
 
 include_guard(GLOBAL)
 
