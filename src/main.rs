@@ -90,7 +90,8 @@ struct TranscribeArgs {
     /// Audio files; each is decoded, resampled to 16 kHz mono and transcribed in turn.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// whisper.cpp ggml model file [default: ggml-tiny.en.bin from the model dirs].
+    /// whisper.cpp ggml model file [default: tiny.en from the model dirs: ggml-tiny.en-bf16.bin
+    /// where the CPU has AVX512-BF16 and the file exists, else ggml-tiny.en.bin].
     #[arg(short, long, env = "SOTTO_MODEL", value_name = "PATH")]
     model: Option<PathBuf>,
     /// Output format. With several files, txt/srt/vtt print a "==> FILE <==" header per file and
@@ -199,6 +200,7 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             anyhow!("no model given and the default model is missing (looked for {list}); run `make fixtures` or pass --model")
         })?,
     };
+    tracing::info!("model: {}", model.display());
     let load_start = Instant::now();
     let transcriber = Transcriber::load(&model)?;
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
