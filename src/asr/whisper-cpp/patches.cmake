@@ -4,7 +4,9 @@
 # environment to CMake; .cargo/config.toml sets CMAKE_PROJECT_INCLUDE to this file, so CMake runs it
 # right after whisper.cpp's project() call, before any target is defined. It rewrites the copies
 # from whisper-rs-sys's pristine sources, so it is idempotent and a new whisper-rs-sys with
-# different code fails the build here instead of silently losing a change.
+# different code fails the build here instead of silently losing a change. A file this script
+# stops patching keeps its patched copy in OUT_DIR: run `cargo clean -p whisper-rs-sys` then.
+# Any edit here or in bf16_gemm.inc must update the hash in .cargo/config.toml (a test says so).
 #
 # The changes (why: README "Benchmark", bench/experiments/whisper-mixed-types):
 # 1. bf16 models keep the encoder's K/V casts and the KV caches in bf16 instead of f16, so on CPUs
