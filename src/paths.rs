@@ -40,25 +40,13 @@ pub fn model_dirs() -> Vec<PathBuf> {
 /// The first existing default model in [`model_dirs`] (in each, the bf16 variant first where the
 /// CPU multiplies bf16), or the list searched.
 pub fn default_model() -> Result<PathBuf, Vec<PathBuf>> {
-    default_model_in(&model_dirs(), cpu_multiplies_bf16())
+    default_model_in(&model_dirs(), crate::asr::bf16_native())
 }
 
 fn default_model_in(dirs: &[PathBuf], bf16: bool) -> Result<PathBuf, Vec<PathBuf>> {
     let names: &[&str] = if bf16 { &[DEFAULT_MODEL_FILE_BF16, DEFAULT_MODEL_FILE] } else { &[DEFAULT_MODEL_FILE] };
     let candidates: Vec<PathBuf> = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).collect();
     candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
-}
-
-/// Whether this CPU has AVX512-BF16, which Sotto's whisper.cpp multiplies bf16 weights with.
-fn cpu_multiplies_bf16() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 #[cfg(test)]

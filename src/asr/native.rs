@@ -4,6 +4,21 @@
 //! vectorised GELU and softmax maximum. Only the product has an entry point to test directly; the
 //! rest is covered by transcribing (tests/asr.rs, tests/models.rs).
 
+use std::ffi::c_int;
+
+unsafe extern "C" {
+    /// Defined by patches.cmake in whisper.cpp: a build that missed Sotto's changes fails to
+    /// link here rather than refusing Sotto's bf16 files (q8_0 decoder) at run time.
+    fn sotto_whisper_patches() -> c_int;
+}
+
+/// Whether the linked whisper.cpp multiplies bf16 natively: Sotto's build of it, compiled for a
+/// CPU with AVX512-BF16 (ggml builds for the CPU it is built on), which this one must then be.
+pub fn bf16_native() -> bool {
+    // SAFETY: both take nothing and return a constant of the build.
+    unsafe { sotto_whisper_patches() >= 1 && whisper_rs::whisper_rs_sys::ggml_cpu_has_avx512_bf16() != 0 }
+}
+
 #[cfg(test)]
 mod tests {
     /// Label naming the patches' content; `.cargo/config.toml` passes it to whisper-rs-sys's
@@ -28,10 +43,65 @@ mod tests {
         );
     }
 
+    /// GELU and softmax through ggml's own graph on one row: `values` in, the two outputs back.
+    fn ggml_gelu_and_softmax(values: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        use whisper_rs::whisper_rs_sys as sys;
+        let n = values.len();
+        // SAFETY: the context owns every tensor; data pointers are read after the compute and
+        // before the context is freed; each tensor holds `n` f32.
+        unsafe {
+            let params = sys::ggml_init_params { mem_size: 1 << 20, mem_buffer: std::ptr::null_mut(), no_alloc: false };
+            let ctx = sys::ggml_init(params);
+            assert!(!ctx.is_null());
+            let x = sys::ggml_new_tensor_1d(ctx, sys::ggml_type_GGML_TYPE_F32, n as i64);
+            std::ptr::copy_nonoverlapping(values.as_ptr(), (*x).data as *mut f32, n);
+            let (gelu, softmax) = (sys::ggml_gelu(ctx, x), sys::ggml_soft_max(ctx, x));
+            let graph = sys::ggml_new_graph(ctx);
+            sys::ggml_build_forward_expand(graph, gelu);
+            sys::ggml_build_forward_expand(graph, softmax);
+            assert_eq!(sys::ggml_graph_compute_with_ctx(ctx, graph, 1), sys::ggml_status_GGML_STATUS_SUCCESS);
+            let read = |t: *mut sys::ggml_tensor| std::slice::from_raw_parts((*t).data as *const f32, n).to_vec();
+            let out = (read(gelu), read(softmax));
+            sys::ggml_free(ctx);
+            out
+        }
+    }
+
+    #[test]
+    fn vector_gelu_and_softmax_max_match_exact_math() {
+        if !super::bf16_native() {
+            eprintln!("skipped: whisper.cpp was built without AVX-512 BF16 (the table GELU runs)");
+            return;
+        }
+        // 37 values: two 16-lane blocks and a tail of 5, -inf and the largest value in the tail.
+        let mut x: Vec<f32> = (0..37).map(|i| -12.0 + 24.0 * i as f32 / 36.0).collect();
+        x[3] = f32::NEG_INFINITY;
+        x[36] = 150.0;
+        let (gelu, softmax) = ggml_gelu_and_softmax(&x);
+        for (i, (&v, &got)) in x.iter().zip(&gelu).enumerate().take(32) {
+            let v64 = v as f64;
+            let want = if v <= -10.0 {
+                0.0
+            } else {
+                let u = (2.0 / std::f64::consts::PI).sqrt() * (v64 + 0.044715 * v64.powi(3));
+                0.5 * v64 * (1.0 + u.tanh())
+            };
+            // The f16 table this replaces is off by ~1e-3 relative; the vector path by ~1e-6.
+            assert!((got as f64 - want).abs() <= 1e-5 * want.abs().max(1.0), "gelu({v}) = {got}, want {want} (#{i})");
+        }
+        // The maximum sits in the tail, 100 above the rest: a max that missed it overflows exp.
+        let top = x.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+        let exps: Vec<f64> = x.iter().map(|&v| (v as f64 - top).exp()).collect();
+        let sum: f64 = exps.iter().sum();
+        for ((&got, e), v) in softmax.iter().zip(&exps).zip(&x) {
+            assert!((got as f64 - e / sum).abs() <= 1e-6, "softmax at {v}: {got} vs {}", e / sum);
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     mod bf16_gemm {
         use crate::text::gemm::tests::values;
-        use crate::text::linear::{bf16_bits, bf16_value, supported};
+        use crate::text::linear::{bf16_bits, bf16_value};
 
         unsafe extern "C" {
             /// Patched into ggml's sgemm.cpp (whisper-cpp/bf16_gemm.inc).
@@ -93,8 +163,8 @@ mod tests {
 
         #[test]
         fn matches_an_exact_product_for_every_tile_width_and_partial_panel() {
-            if !supported() {
-                eprintln!("skipped: this CPU lacks AVX512-BF16");
+            if !super::super::bf16_native() {
+                eprintln!("skipped: whisper.cpp was built without AVX512-BF16");
                 return;
             }
             let cases = [

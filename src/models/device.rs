@@ -244,7 +244,8 @@ fn cpu_features() -> Vec<String> {
             ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
             ("fma", std::arch::is_x86_feature_detected!("fma")),
             ("f16c", std::arch::is_x86_feature_detected!("f16c")),
-            ("avx512bf16", std::arch::is_x86_feature_detected!("avx512bf16")),
+            // Only where the linked ggml was built to use it (it builds for the build machine).
+            ("avx512bf16", std::arch::is_x86_feature_detected!("avx512bf16") && crate::asr::bf16_native()),
         ] {
             if present {
                 features.push(name.into());

@@ -46,7 +46,7 @@ impl QuantType {
     /// files, else the file's type.
     ///
     /// Each decoded token multiplies by all of them, the 51,864 x 384 token embedding included:
-    /// 57 MB in bf16, read from memory for every token; 30 MB in q8_0, which stays in cache.
+    /// 56 MB in bf16, read from memory for every token; 30 MB in q8_0, which stays in cache.
     /// bf16 pays off where many columns share a weight (the encoder). Loading such a file needs
     /// Sotto's whisper.cpp (src/asr/whisper-cpp).
     pub fn per_token(self) -> QuantType {

@@ -8,7 +8,7 @@
 # stops patching keeps its patched copy in OUT_DIR: run `cargo clean -p whisper-rs-sys` then.
 # Any edit here or in bf16_gemm.inc must update the hash in .cargo/config.toml (a test says so).
 #
-# The changes (why: README "Benchmark", bench/experiments/whisper-mixed-types):
+# The changes (why: README "Benchmark"):
 # 1. bf16 models keep the encoder's K/V casts and the KV caches in bf16 instead of f16, so on CPUs
 #    that multiply bf16 natively the attention products run at the bf16 rate as well.
 # 2. The loader accepts the decoder's matrices in a quantized type smaller than the rest of the
@@ -18,15 +18,20 @@
 # 4. With AVX-512, GELU is computed 16 lanes at a time (x * sigmoid(2u), u the tanh form's
 #    argument) instead of one f16 table lookup per value, and softmax's row maximum is
 #    vectorised (a scalar compare chain before): together ~10% of a `--vad` run.
+# 5. whisper.cpp defines `sotto_whisper_patches`, which src/asr/native.rs calls: a build that
+#    missed this script (cargo run from outside the repo, so without .cargo/config.toml) fails
+#    to link instead of refusing Sotto's bf16 files at run time.
 
 include_guard(GLOBAL)
 
 set(SOTTO_WHISPER_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-if(DEFINED ENV{CARGO_MANIFEST_DIR} AND EXISTS "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp/src/whisper.cpp")
-    set(SOTTO_PRISTINE_DIR "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp")
-else()
-    set(SOTTO_PRISTINE_DIR "${SOTTO_WHISPER_DIR}")
+# The pristine sources are whisper-rs-sys's own (its build script runs CMake from there); without
+# them the copies may already be patched, and patching twice would break them.
+if(NOT (DEFINED ENV{CARGO_MANIFEST_DIR} AND EXISTS "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp/src/whisper.cpp"))
+    message(WARNING "Sotto: not run by whisper-rs-sys's build script; whisper.cpp is left as it is")
+    return()
 endif()
+set(SOTTO_PRISTINE_DIR "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp")
 
 # Replace the first occurrence of `anchor` in `text_var`; fail the build when it is missing.
 function(sotto_replace_first text_var anchor replacement what)
@@ -82,6 +87,12 @@ sotto_replace_first(src
 
             const size_t bpe = ggml_type_size(ggml_type(ttype));]=]
     "mixed decoder types")
+# 5
+string(APPEND src [=[
+
+// Sotto: marks a whisper.cpp built with Sotto's changes (src/asr/native.rs links to it).
+extern "C" int sotto_whisper_patches(void) { return 1; }
+]=])
 sotto_write("${SOTTO_WHISPER_DIR}/src/whisper.cpp" "${src}")
 
 # 3: ggml's llamafile sgemm
@@ -120,14 +131,17 @@ inline static __m512 ggml_v_expf(__m512 x);
 inline static void ggml_vec_gelu_f32(const int n, float * y, const float * x) {
     int i = 0;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-    // Sotto: 0.5 x (1 + tanh u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + a x^3), in f32.
+    // Sotto: 0.5 x (1 + tanh u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + a x^3), in f32;
+    // 0 at x <= -10 as the table path (also for -inf, where the quotient would be NaN).
     const __m512 c1 = _mm512_set1_ps(-2.0f*SQRT_2_OVER_PI);
     const __m512 c3 = _mm512_set1_ps(-2.0f*SQRT_2_OVER_PI*GELU_COEF_A);
     const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 low = _mm512_set1_ps(-10.0f);
     for (; i + 15 < n; i += 16) {
         const __m512 v = _mm512_loadu_ps(x + i);
         const __m512 e = ggml_v_expf(_mm512_mul_ps(v, _mm512_fmadd_ps(c3, _mm512_mul_ps(v, v), c1)));
-        _mm512_storeu_ps(y + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+        const __mmask16 keep = _mm512_cmp_ps_mask(v, low, _CMP_NLE_UQ);
+        _mm512_storeu_ps(y + i, _mm512_maskz_div_ps(keep, v, _mm512_add_ps(one, e)));
     }
 #endif
     uint16_t t;
