@@ -83,8 +83,12 @@ impl TranscribeOptions {
 /// whisper.cpp's workers spin while waiting, so oversubscribing a busy machine is much slower
 /// than using fewer threads.
 pub fn default_threads() -> usize {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    cores.saturating_sub(1).clamp(1, 4)
+    cores().saturating_sub(1).clamp(1, 4)
+}
+
+/// CPU cores this process may use (cgroup limits included).
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 /// Threads to give whisper.cpp for `requested`: at least 1, at most the cores there are.
@@ -92,8 +96,7 @@ pub fn default_threads() -> usize {
 /// Its workers spin at every barrier between ops, so more threads than cores is not a little
 /// slower but ~100x (the 60 s bench clip: 0.5 s with 2 threads on 2 cores, 105 s with 3).
 fn whisper_threads(requested: usize) -> c_int {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    requested.clamp(1, cores) as c_int
+    requested.clamp(1, cores()) as c_int
 }
 
 /// Cancellation and progress reporting for one job.
@@ -525,7 +528,7 @@ mod tests {
 
     #[test]
     fn whisper_never_gets_more_threads_than_cores() {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as c_int;
+        let cores = cores() as c_int;
         assert_eq!(whisper_threads(0), 1);
         assert_eq!(whisper_threads(1), 1);
         assert_eq!(whisper_threads(1_000), cores);

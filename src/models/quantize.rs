@@ -42,7 +42,7 @@ impl QuantType {
             QuantType::Q4_0 => "q4_0",
         }
     }
-    /// The type of the decoder matrices read for every token (see [`per_token`]): q8_0 in bf16
+    /// The type of the decoder matrices read for every token (see [`is_per_token`]): q8_0 in bf16
     /// files, else the file's type.
     ///
     /// Each decoded token multiplies by all of them, the 51,864 x 384 token embedding included:
@@ -144,7 +144,7 @@ const KEEP: [&str; 4] =
 /// Whether the 2-D weight `name` is read once per decoded token: the decoder's matrices (the
 /// token embedding is also its output projection), except cross-attention's keys and values,
 /// which are computed once per window from the encoder's output.
-pub fn per_token(name: &str) -> bool {
+pub fn is_per_token(name: &str) -> bool {
     name.starts_with("decoder.") && !name.contains("cross_attn.key") && !name.contains("cross_attn.value")
 }
 
@@ -224,7 +224,7 @@ pub fn quantize_file(input: &Path, output: &Path, to: QuantType) -> Result<Quant
         let quantize = n_dims == 2 && !KEEP.contains(&name_str.as_ref()) && ne[0] % QK == 0;
 
         let (out_type, out_data) = if quantize {
-            let to = if per_token(&name_str) && to.per_token() != to {
+            let to = if is_per_token(&name_str) && to.per_token() != to {
                 stats.per_token += 1;
                 to.per_token()
             } else {

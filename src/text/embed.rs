@@ -231,13 +231,9 @@ impl Embedder {
                 (typed, feeds, 1)
             }
         };
-        let (typed, precision) = if bf16 {
-            let mut typed = typed;
-            let replaced = use_bf16(&mut typed).map_err(|e| model_err(&e))?;
-            (typed, if replaced { Precision::Bf16 } else { Precision::F32 })
-        } else {
-            (typed, Precision::F32)
-        };
+        let mut typed = typed;
+        let replaced = bf16 && use_bf16(&mut typed).map_err(|e| model_err(&e))?;
+        let precision = if replaced { Precision::Bf16 } else { Precision::F32 };
         let typed = typed.into_optimized().map_err(|e| model_err(&e))?;
         let dim = typed
             .output_fact(0)
