@@ -8,6 +8,7 @@
 pub mod asr;
 pub mod audio;
 pub mod cancel;
+pub mod dictation;
 pub mod export;
 pub mod models;
 pub mod notes;

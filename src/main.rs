@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sotto::asr::{Job, Segment, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use sotto::asr::{Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
 use sotto::export::{Format, render};
 use sotto::{audio, paths, text};
 
@@ -39,6 +39,8 @@ Examples:
   sotto transcribe a.wav b.flac --format json    JSON per file
   sotto transcribe memo.ogg --stream             segment at pauses, print each as it is done
   sotto transcribe lecture.m4a --vad             skip the silences: fastest on audio with pauses
+  sotto dictate                                  live text from the microphone; Ctrl-C to end
+  sotto dictate --json --until-silence 5         JSON lines (ready, level, partial, final)
   sotto note add --audio memo.m4a                transcribe and keep as a note (encrypted)
   sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
@@ -51,6 +53,8 @@ Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/m
 enum Command {
     /// Transcribe audio files (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A) to text or subtitles.
     Transcribe(TranscribeArgs),
+    /// Listen on the microphone and print live text; Ctrl-C ends it (pending speech is kept).
+    Dictate(cli::dictate::DictateArgs),
     /// Voice notes: add (text, file or audio), show, list, delete. Encrypted; the passphrase
     /// comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
+        Command::Dictate(args) => cli::dictate::run(args),
         Command::Models(command) => cli::models::run(command, cli.manifest),
         Command::Note(command) => cli::notes::note(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),
@@ -191,18 +196,23 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
-/// Returns Ok(false) when some file failed (each failure already reported).
-fn transcribe(args: TranscribeArgs) -> Result<bool> {
-    let model = match args.model {
-        Some(path) => path,
+/// The model to load: the one given, else the default one from the model dirs.
+fn model_path(arg: Option<PathBuf>) -> Result<PathBuf> {
+    match arg {
+        Some(path) => Ok(path),
         None => paths::default_model().map_err(|searched| {
             let list = searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             anyhow!("no model given and the default model is missing (looked for {list}); run `make fixtures` or pass --model")
-        })?,
-    };
+        }),
+    }
+}
+
+/// Returns Ok(false) when some file failed (each failure already reported).
+fn transcribe(args: TranscribeArgs) -> Result<bool> {
+    let model = model_path(args.model)?;
     tracing::info!("model: {}", model.display());
     let load_start = Instant::now();
-    let transcriber = Transcriber::load(&model)?;
+    let transcriber = Arc::new(Transcriber::load(&model)?);
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
     let options = TranscribeOptions {
         threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
@@ -261,7 +271,7 @@ enum Mode {
 }
 
 fn transcribe_file(
-    transcriber: &Transcriber,
+    transcriber: &Arc<Transcriber>,
     file: &Path,
     options: &TranscribeOptions,
     mode: Mode,
@@ -279,17 +289,18 @@ fn transcribe_file(
         ..Job::default()
     };
     let segments = if let Mode::Stream { print_as_you_go } = mode {
-        let mut s = transcriber
-            .stream(
-                options.clone(),
-                StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
-                Job { on_progress: None, ..job.clone() },
-            )
-            .context("cannot start a stream")?;
+        let mut s = Stream::new(
+            transcriber.clone(),
+            options.clone(),
+            StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
+            Job { on_progress: None, ..job.clone() },
+        )
+        .context("cannot start a stream")?;
         let mut finals = Vec::new();
+        let mut events = Vec::new();
         let total = samples.len().max(1);
-        let emit = |events: Vec<StreamEvent>, finals: &mut Vec<Segment>| -> Result<()> {
-            for event in events {
+        let emit = |events: &mut Vec<StreamEvent>, finals: &mut Vec<Segment>| -> Result<()> {
+            for event in events.drain(..) {
                 if let StreamEvent::Final(seg) = event {
                     if print_as_you_go {
                         let mut out = std::io::stdout().lock();
@@ -303,12 +314,16 @@ fn transcribe_file(
         };
         // 100 ms chunks, as a microphone would deliver them.
         for (i, chunk) in samples.chunks(audio::ms_to_samples(100)).enumerate() {
-            emit(s.push(chunk)?, &mut finals)?;
+            let pushed = s.push(chunk, &mut events);
+            emit(&mut events, &mut finals)?;
+            pushed?;
             if let Some(b) = &bar {
                 b.set_position(((i + 1) * chunk.len() * 100 / total).min(100) as u64);
             }
         }
-        emit(s.finish()?, &mut finals)?;
+        let finished = s.finish(&mut events);
+        emit(&mut events, &mut finals)?;
+        finished?;
         finals
     } else if let Mode::Speech = mode {
         transcriber.transcribe_speech(&samples, options, &job)?

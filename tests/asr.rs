@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use sotto::asr::{AsrError, CancelToken, Job, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use sotto::asr::{AsrError, CancelToken, Job, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
 use sotto::audio::{self, load_file, ms_to_samples};
 use sotto::text::wer::{corpus_wer, normalize, wer};
 use std::path::PathBuf;
@@ -132,47 +132,57 @@ fn streaming_matches_full_file_and_pauses_close_segments() {
     assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "finals in order: {finals:?}");
 }
 
-/// Finals of `audio` streamed in 100 ms chunks (partials off), and how many came before `finish`.
-fn stream_finals(audio: &[f32]) -> (Vec<sotto::asr::Segment>, usize) {
-    let mut stream = transcriber()
-        .stream(opts(), StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, Job::default())
-        .unwrap();
-    let mut finals = Vec::new();
-    for chunk in audio.chunks(ms_to_samples(100)) {
-        finals.extend(stream.push(chunk).unwrap());
+/// Finals of `audio` streamed in 100 ms chunks (partials off), and how much audio (ms) had been
+/// pushed when each arrived (`None`: at `finish`).
+fn stream_finals(audio: &[f32]) -> (Vec<sotto::asr::Segment>, Vec<Option<u64>>) {
+    let options = StreamOptions { partial_every_ms: None, ..StreamOptions::default() };
+    let mut stream = Stream::new(transcriber().clone(), opts(), options, Job::default()).unwrap();
+    let (mut events, mut arrived) = (Vec::new(), Vec::new());
+    let step = ms_to_samples(100);
+    for (i, chunk) in audio.chunks(step).enumerate() {
+        stream.push(chunk, &mut events).unwrap();
+        arrived.resize(events.len(), Some(audio::samples_to_ms(i * step + chunk.len())));
     }
-    let before_finish = finals.len();
-    finals.extend(stream.finish().unwrap());
-    let finals = finals
+    stream.finish(&mut events).unwrap();
+    arrived.resize(events.len(), None);
+    let finals = events
         .into_iter()
         .map(|e| match e {
             StreamEvent::Final(s) => s,
             StreamEvent::Partial(_) => panic!("partials were switched off"),
         })
         .collect();
-    (finals, before_finish)
+    (finals, arrived)
 }
 
 #[test]
-fn a_short_utterance_is_heard_with_the_next() {
-    // JFK pauses after "ask not": alone, that utterance came out "As not."
+fn a_short_utterance_keeps_its_words_and_is_final_at_once() {
+    // JFK pauses after "ask not": alone, that utterance came out "As not." Heard after the end
+    // of the utterance before it, it keeps its words, and it is final at its own pause.
     let jfk = load_file(&fixture("jfk.wav")).unwrap();
-    let (finals, _) = stream_finals(&jfk);
+    let (finals, arrived) = stream_finals(&jfk);
+    eprintln!("{finals:?} {arrived:?}");
     assert_eq!(normalize(&text_of(&finals)), normalize(&jfk_reference()), "{finals:?}");
     assert!(finals.windows(2).all(|w| w[0].end_ms <= w[1].start_ms), "{finals:?}");
-    assert!(finals.iter().any(|s| normalize(&s.text).join(" ").starts_with("ask not what")), "{finals:?}");
+    // Hands-free: each final but the last arrives within 1.2 s of stream time after its end
+    // (the end includes 300 ms of post-roll; the pause that closes it is 600 ms).
+    for (seg, at) in finals.iter().zip(&arrived).take(finals.len() - 1) {
+        let at = at.expect("final before the end of the stream");
+        assert!(at <= seg.end_ms + 1_200, "{seg:?} arrived at {at} ms");
+    }
 
-    // A short utterance followed by a long pause is not kept waiting: it is final once 3 s of
-    // silence have passed, before the stream ends; and one at the very end is final at `finish`.
+    // A short utterance followed by a long pause is final at that pause, before the stream
+    // ends; one at the very end is final at `finish`.
     let short = &jfk[ms_to_samples(3_000)..ms_to_samples(4_800)];
     let mut audio = short.to_vec();
     audio.extend(vec![0.0; ms_to_samples(5_000)]);
-    let (finals, before_finish) = stream_finals(&audio);
-    assert_eq!((finals.len(), before_finish), (1, 1), "{finals:?}");
+    let (finals, arrived) = stream_finals(&audio);
+    assert_eq!(finals.len(), 1, "{finals:?}");
+    assert!(arrived[0].is_some_and(|at| at <= finals[0].end_ms + 1_200), "{arrived:?} {finals:?}");
     assert!(normalize(&finals[0].text).iter().any(|w| w == "not"), "{finals:?}");
     assert!(finals[0].end_ms <= 1_900, "{finals:?}");
-    let (finals, before_finish) = stream_finals(short);
-    assert_eq!((finals.len(), before_finish), (1, 0), "{finals:?}");
+    let (finals, arrived) = stream_finals(short);
+    assert_eq!((finals.len(), arrived), (1, vec![None]), "{finals:?}");
 }
 
 #[test]
@@ -181,14 +191,13 @@ fn streaming_gives_partials_before_the_final() {
     let mut audio = vec![0.0; ms_to_samples(500)];
     audio.extend(load_file(&path).unwrap());
     audio.extend(vec![0.0; ms_to_samples(1_500)]);
-    let mut stream = transcriber()
-        .stream(opts(), StreamOptions { partial_every_ms: Some(1_500), ..StreamOptions::default() }, Job::default())
-        .unwrap();
+    let options = StreamOptions { partial_every_ms: Some(1_500), ..StreamOptions::default() };
+    let mut stream = Stream::new(transcriber().clone(), opts(), options, Job::default()).unwrap();
     let mut events = Vec::new();
     for chunk in audio.chunks(ms_to_samples(100)) {
-        events.extend(stream.push(chunk).unwrap());
+        stream.push(chunk, &mut events).unwrap();
     }
-    events.extend(stream.finish().unwrap());
+    stream.finish(&mut events).unwrap();
     let first_final = events.iter().position(|e| matches!(e, StreamEvent::Final(_))).expect("a final segment");
     let partials = &events[..first_final];
     assert!(partials.len() >= 2, "{events:?}");

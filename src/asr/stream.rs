@@ -1,16 +1,27 @@
+use std::sync::Arc;
+use std::time::Instant;
+
 use whisper_rs::WhisperState;
 
 use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
 use crate::audio::vad::{Segmenter, Utterance};
 use crate::audio::{ms_to_samples, samples_to_ms};
+use crate::text::wer;
 
 /// Characters of previous text carried as context (about two sentences).
 const CONTEXT_CHARS: usize = 200;
-/// Utterances shorter than this (pre- and post-roll included) wait for the next one and are
-/// transcribed with it: alone, a word or two is often misheard ("ask not" came out "As not").
-const SHORT_MS: usize = 2_000;
-/// A held utterance is finalised alone once this much silence has followed it.
-const HOLD_MS: usize = 3_000;
+/// Utterances shorter than this (pre- and post-roll included) are heard with the end of the one
+/// before: alone, a word or two is often misheard ("ask not" came out "As not", and JFK's next
+/// 2.7 s, "what your country can do for you", "my country can do for you").
+const SHORT_MS: u64 = 3_500;
+/// How far back the previous utterance may end to lend its audio to a short one.
+const LEND_GAP_MS: u64 = 3_000;
+/// At most this much of the previous utterance is lent (its end, where the short one follows).
+const LEND_MS: u64 = 3_000;
+/// Partials may take at most this share of real time: a partial that cost `c` is followed by the
+/// next only after `c * PARTIAL_BUDGET` of new audio, so a long utterance (whose partials cost
+/// more as it grows) never makes the worker fall behind the microphone.
+const PARTIAL_BUDGET: u32 = 3;
 
 /// Streaming behaviour on top of [`TranscribeOptions`].
 #[derive(Debug, Clone)]
@@ -29,14 +40,6 @@ impl Default for StreamOptions {
     }
 }
 
-impl Drop for Stream<'_> {
-    fn drop(&mut self) {
-        if let Some(state) = self.state.take() {
-            self.transcriber.give_back(state);
-        }
-    }
-}
-
 /// What a stream reports as audio arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
@@ -46,13 +49,15 @@ pub enum StreamEvent {
     Final(Segment),
 }
 
-/// Incremental transcription: feed audio chunks, receive partial and final segments.
+/// Incremental transcription: feed 16 kHz mono chunks, receive partial and final segments.
 ///
-/// Voice-activity segmentation decides what reaches whisper.cpp: each pause closes an
-/// utterance, which is transcribed once; silence is never transcribed. An utterance under 2 s
-/// waits for the next one (up to 3 s of silence) and is transcribed with it, as one final.
-pub struct Stream<'t> {
-    transcriber: &'t Transcriber,
+/// Owned (`Send + 'static`): it holds the model through an `Arc`, so it can live in an app's
+/// state or on a worker thread. Voice-activity segmentation decides what reaches whisper.cpp:
+/// each pause closes an utterance, which is final as soon as it is transcribed; silence is never
+/// transcribed. A short utterance is heard together with the end of the one before it (whose
+/// words are then taken off again), which keeps its accuracy without waiting for what follows.
+pub struct Stream {
+    transcriber: Arc<Transcriber>,
     options: TranscribeOptions,
     stream: StreamOptions,
     language: &'static str,
@@ -60,107 +65,170 @@ pub struct Stream<'t> {
     /// Borrowed from the transcriber's pool; returned on drop.
     state: Option<WhisperState>,
     segmenter: Segmenter,
-    /// Samples in the open utterance when its last partial was made.
-    partial_at: usize,
+    /// The last partial of the open utterance: where it started, how many samples it covered,
+    /// and its text (the final reuses it when nothing was said after it).
+    partial: Option<(u64, usize, Segment)>,
+    /// Samples of the open utterance to wait for before the next partial.
+    partial_due: usize,
     /// Recent final text, given to whisper as context for the next utterance.
     context: String,
-    /// A short utterance waiting to be transcribed with the next one.
-    held: Option<Utterance>,
-    /// Samples pushed so far.
-    pushed: u64,
+    /// The last final utterance with its words and the context before it, lent to a short one.
+    previous: Option<Previous>,
 }
 
-impl Transcriber {
-    /// Start a stream; `job` cancels it and sees progress of each utterance.
-    pub fn stream(&self, options: TranscribeOptions, stream: StreamOptions, job: Job) -> Result<Stream<'_>, AsrError> {
-        let language = self.language(&options)?;
+struct Previous {
+    utterance: Utterance,
+    text: String,
+    context: String,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            self.transcriber.give_back(state);
+        }
+    }
+}
+
+impl Stream {
+    /// Start a stream over `transcriber`; `job` cancels it and counts its work.
+    pub fn new(
+        transcriber: Arc<Transcriber>,
+        options: TranscribeOptions,
+        stream: StreamOptions,
+        job: Job,
+    ) -> Result<Self, AsrError> {
+        let language = transcriber.language(&options)?;
+        let state = transcriber.take_state()?;
         Ok(Stream {
-            transcriber: self,
             segmenter: Segmenter::new(options.vad.clone()),
-            state: Some(self.take_state()?),
+            transcriber,
+            state: Some(state),
             options,
             stream,
             language,
             job,
-            partial_at: 0,
+            partial: None,
+            partial_due: 0,
             context: String::new(),
-            held: None,
-            pushed: 0,
+            previous: None,
         })
     }
-}
 
-impl Stream<'_> {
-    /// Feed 16 kHz mono samples (any chunk size); returns what became known.
-    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<StreamEvent>, AsrError> {
+    /// Feed 16 kHz mono samples (any chunk size); what became known is appended to `events`.
+    ///
+    /// On an error, the events produced before it are in `events` all the same, and the stream
+    /// goes on with the next utterance when fed again (only cancellation ends it).
+    pub fn push(&mut self, samples: &[f32], events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
         if self.job.cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
         }
-        let mut events = Vec::new();
-        self.pushed += samples.len() as u64;
+        let mut first_error = None;
         for utterance in self.segmenter.push(samples) {
-            self.partial_at = 0;
-            let utterance = self.with_held(utterance, &mut events)?;
-            if utterance.samples.len() < ms_to_samples(SHORT_MS as u64) {
-                self.held = Some(utterance);
-            } else {
-                events.extend(self.finalize(&utterance)?);
+            if let Err(e) = self.finalize(utterance, events) {
+                if matches!(e, AsrError::Cancelled) {
+                    return Err(e);
+                }
+                first_error.get_or_insert(e);
             }
         }
-        if let Some(held) = &self.held
-            && !self.segmenter.in_speech()
-            && self.pushed >= held.end_sample() + ms_to_samples(HOLD_MS as u64) as u64
-        {
-            let held = self.held.take().expect("checked");
-            events.extend(self.finalize(&held)?);
+        if let Some(e) = first_error {
+            return Err(e);
         }
-        if let (Some(every), Some((start, audio))) = (self.stream.partial_every_ms, self.segmenter.current())
-            && audio.len() >= self.partial_at + ms_to_samples(every)
-        {
-            self.partial_at = audio.len();
-            let current = Utterance { start_sample: start, samples: audio.to_vec() };
-            // The live text includes a held utterance, which is not final yet either.
-            let shown = match &self.held {
-                Some(held) => joined(held, &current),
-                None => current,
-            };
-            if let Some(seg) = self.transcribe_joined(shown.start_sample, &shown.samples)? {
-                events.push(StreamEvent::Partial(seg));
-            }
-        }
-        Ok(events)
+        self.maybe_partial(events)
     }
 
     /// End of audio: close and transcribe the last utterance.
-    pub fn finish(mut self) -> Result<Vec<StreamEvent>, AsrError> {
-        let mut events = Vec::new();
-        let last = match self.segmenter.finish() {
-            Some(utterance) => Some(self.with_held(utterance, &mut events)?),
-            None => self.held.take(),
+    pub fn finish(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
+        match self.segmenter.finish() {
+            Some(utterance) => self.finalize(utterance, events),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether speech is going on right now (an utterance is open).
+    pub fn in_speech(&self) -> bool {
+        self.segmenter.in_speech()
+    }
+
+    /// Live text for the open utterance, when enough new speech has come since the last one.
+    fn maybe_partial(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
+        let Some(every) = self.stream.partial_every_ms else { return Ok(()) };
+        let Some((start, audio)) = self.segmenter.current() else { return Ok(()) };
+        if self.partial.as_ref().is_some_and(|(s, _, _)| *s != start) {
+            // A new utterance: its first partial comes after `every` of speech.
+            self.partial = None;
+            self.partial_due = 0;
+        }
+        let due = self.partial_due.max(ms_to_samples(every));
+        let covered = self.partial.as_ref().map_or(0, |(_, n, _)| *n);
+        if audio.len() < covered + due {
+            return Ok(());
+        }
+        let audio = audio.to_vec();
+        let began = Instant::now();
+        let context = self.context.clone();
+        let segment = self.transcribe_joined(start, &audio, &context)?;
+        let cost = ms_to_samples(began.elapsed().as_millis() as u64);
+        self.partial_due = cost * PARTIAL_BUDGET as usize;
+        if let Some(seg) = segment {
+            self.partial = Some((start, audio.len(), seg.clone()));
+            events.push(StreamEvent::Partial(seg));
+        } else {
+            self.partial = Some((start, audio.len(), Segment { start_ms: 0, end_ms: 0, text: String::new() }));
+        }
+        Ok(())
+    }
+
+    /// Transcribe a closed utterance into its final segment.
+    fn finalize(&mut self, utterance: Utterance, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
+        let partial = self.partial.take();
+        self.partial_due = 0;
+        let lend = self.previous.as_ref().filter(|p| {
+            samples_to_ms(utterance.samples.len()) < SHORT_MS
+                && utterance.start_sample <= p.utterance.end_sample() + ms_to_samples(LEND_GAP_MS) as u64
+        });
+        let segment = match (lend, partial) {
+            (Some(previous), _) => {
+                let lent = tail(&previous.utterance, ms_to_samples(LEND_MS));
+                // The words of the lent part: all of them, or the share of its length at the end.
+                let words: Vec<&str> = previous.text.split_whitespace().collect();
+                let share = lent.samples.len() as f64 / previous.utterance.samples.len().max(1) as f64;
+                let lent_words = words[words.len() - (words.len() as f64 * share).ceil() as usize..].join(" ");
+                let previous_context = previous.context.clone();
+                let both = joined(&lent, &utterance);
+                let heard = self.transcribe_joined(both.start_sample, &both.samples, &previous_context)?;
+                match heard.map(|seg| (strip_heard(&lent_words, &seg.text), seg.end_ms)) {
+                    Some((text, end_ms)) if !text.is_empty() => Some(Segment {
+                        start_ms: utterance.start_ms(),
+                        end_ms: end_ms.clamp(utterance.start_ms(), utterance.end_ms()),
+                        text,
+                    }),
+                    // Nothing new was heard past the lent words: hear the short one alone.
+                    _ => {
+                        let context = self.context.clone();
+                        self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
+                    }
+                }
+            }
+            // Nothing was said after the last partial: it already is the final's text.
+            (None, Some((start, covered, seg)))
+                if start == utterance.start_sample && covered >= utterance.samples.len() =>
+            {
+                (!seg.text.is_empty()).then_some(seg)
+            }
+            _ => {
+                let context = self.context.clone();
+                self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
+            }
         };
-        if let Some(utterance) = last {
-            events.extend(self.finalize(&utterance)?);
-        }
-        Ok(events)
-    }
-
-    /// `utterance` with the held one in front of it (the real silence between them kept, so
-    /// times stay true); a held one too far back is finalised alone first, into `events`.
-    fn with_held(&mut self, utterance: Utterance, events: &mut Vec<StreamEvent>) -> Result<Utterance, AsrError> {
-        let Some(held) = self.held.take() else { return Ok(utterance) };
-        if utterance.start_sample > held.end_sample() + ms_to_samples(HOLD_MS as u64) as u64 {
-            events.extend(self.finalize(&held)?);
-            return Ok(utterance);
-        }
-        Ok(joined(&held, &utterance))
-    }
-
-    fn finalize(&mut self, utterance: &Utterance) -> Result<Vec<StreamEvent>, AsrError> {
-        let segment = self.transcribe_joined(utterance.start_sample, &utterance.samples)?;
-        if let Some(seg) = &segment {
+        if let Some(seg) = segment {
+            let context = self.context.clone();
             self.remember(&seg.text);
+            self.previous = Some(Previous { utterance, text: seg.text.clone(), context });
+            events.push(StreamEvent::Final(seg));
         }
-        Ok(segment.map(StreamEvent::Final).into_iter().collect())
+        Ok(())
     }
 
     /// Keep the last few sentences: whisper conditions on previous text inside a 30 s window,
@@ -176,15 +244,20 @@ impl Stream<'_> {
     }
 
     /// One segment for the whole utterance: dictation wants a pause to mean one piece of text.
-    fn transcribe_joined(&mut self, start_sample: u64, audio: &[f32]) -> Result<Option<Segment>, AsrError> {
-        let state = self.state.as_mut().expect("the state lives until drop");
+    fn transcribe_joined(
+        &mut self,
+        start_sample: u64,
+        audio: &[f32],
+        context: &str,
+    ) -> Result<Option<Segment>, AsrError> {
+        let Some(state) = self.state.as_mut() else { return Err(AsrError::Whisper("no whisper state".into())) };
         let mut pieces: Vec<Segment> = Vec::new();
         let mut from = 0;
         // When whisper stops short of the end it would encode again with the same window;
         // going on from there with a window fitted to what is left costs less.
         loop {
             let heard = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
-            let mut options = self.options.with_context(&format!("{} {heard}", self.context));
+            let mut options = self.options.with_context(&format!("{context} {heard}"));
             options.fit_window |= self.stream.fit_window;
             let pass = self.transcriber.run_pass(state, &audio[from..], &options, self.language, &self.job, true)?;
             let base = samples_to_ms(from);
@@ -208,6 +281,65 @@ impl Stream<'_> {
         let end = pieces.last().map_or(len, |p| p.end_ms).clamp(start, len);
         Ok(Some(Segment { start_ms: offset + start, end_ms: offset + end, text }))
     }
+}
+
+/// The last `max` samples of `u`, where they were in the stream.
+fn tail(u: &Utterance, max: usize) -> Utterance {
+    let skip = u.samples.len().saturating_sub(max);
+    Utterance { start_sample: u.start_sample + skip as u64, samples: u.samples[skip..].to_vec() }
+}
+
+/// `heard` without the `lent` words it starts with: the transcript of a short utterance heard
+/// after the end of the one before. The cut is where the words before it are closest (in edit
+/// distance) to `lent`, since whisper may hear them a little differently the second time, or
+/// drop some; on a tie the earlier cut wins, so no word of the short utterance is lost.
+fn strip_heard(lent: &str, heard: &str) -> String {
+    let lent = wer::normalize(lent);
+    let tokens: Vec<&str> = heard.split_whitespace().collect();
+    let words: Vec<Vec<String>> = tokens.iter().map(|t| wer::normalize(t)).collect();
+    let mut best = (f32::INFINITY, 0);
+    for cut in 0..=tokens.len() {
+        let before: Vec<String> = words[..cut].iter().flatten().cloned().collect();
+        let cost = alignment_cost(&lent, &before);
+        if cost < best.0 - 1e-6 {
+            best = (cost, cut);
+        }
+    }
+    tokens[best.1..].join(" ")
+}
+
+/// Word edit distance where a word heard with a slightly different spelling ("american" for
+/// "americans") costs its share of changed letters instead of a whole word.
+fn alignment_cost(a: &[String], b: &[String]) -> f32 {
+    let mut prev: Vec<f32> = (0..=b.len()).map(|j| j as f32).collect();
+    let mut cur = vec![0.0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        cur[0] = (i + 1) as f32;
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + word_cost(x, y)).min(prev[j + 1] + 1.0).min(cur[j] + 1.0);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// 0 for the same word, the share of changed letters for a near spelling (up to a third), else 1.
+fn word_cost(a: &str, b: &str) -> f32 {
+    if a == b {
+        return 0.0;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(x != y)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let share = prev[b.len()] as f32 / a.len().max(b.len()) as f32;
+    if share <= 1.0 / 3.0 { share } else { 1.0 }
 }
 
 /// `a`, the silence between, then `b`: one stretch of the stream, every sample where it was
@@ -239,5 +371,27 @@ mod tests {
         let j = joined(&a, &b);
         assert_eq!(j.samples.len(), 70);
         assert_eq!((j.samples[49], j.samples[50]), (1.0, 2.0));
+    }
+
+    #[test]
+    fn the_lent_words_are_taken_off_again() {
+        let prev = "And so my fellow Americans,";
+        assert_eq!(strip_heard(prev, "And so my fellow Americans, ask not."), "ask not.");
+        // Heard a little differently the second time.
+        assert_eq!(strip_heard(prev, "and so my fellow american ask not"), "ask not");
+        // Some lent words were not heard again.
+        assert_eq!(strip_heard(prev, "fellow Americans, ask not."), "ask not.");
+        assert_eq!(strip_heard("fellow Americans", "fellow Americans ask not"), "ask not");
+        // Whisper dropped the lent words altogether.
+        assert_eq!(strip_heard(prev, "Ask not."), "Ask not.");
+        assert_eq!(strip_heard(prev, "And so my fellow Americans."), "");
+    }
+
+    #[test]
+    fn tail_keeps_the_end_in_place() {
+        let u = Utterance { start_sample: 10, samples: (0..100).map(|i| i as f32).collect() };
+        let t = tail(&u, 30);
+        assert_eq!((t.start_sample, t.samples.len(), t.samples[0]), (80, 30, 70.0));
+        assert_eq!(tail(&u, 500).samples.len(), 100);
     }
 }

@@ -1,5 +1,7 @@
-//! Audio in: file decoding, resampling to 16 kHz mono, voice-activity segmentation.
+//! Audio in: microphone capture, file decoding, resampling to 16 kHz mono, voice-activity
+//! segmentation.
 
+pub mod capture;
 mod decode;
 mod error;
 mod resample;
@@ -7,7 +9,7 @@ pub mod vad;
 
 pub use decode::{Decoded, decode_file, load_file};
 pub use error::AudioError;
-pub use resample::resample_mono;
+pub use resample::{StreamResampler, resample_mono};
 
 /// The sample rate every model in Sotto consumes.
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use sotto::asr::Transcriber;
 
@@ -28,9 +28,9 @@ pub fn model_path() -> PathBuf {
 }
 
 /// One loaded model shared by all tests in a binary.
-pub fn transcriber() -> &'static Transcriber {
-    static T: OnceLock<Transcriber> = OnceLock::new();
-    T.get_or_init(|| Transcriber::load(&model_path()).expect("the fixture model loads"))
+pub fn transcriber() -> &'static Arc<Transcriber> {
+    static T: OnceLock<Arc<Transcriber>> = OnceLock::new();
+    T.get_or_init(|| Arc::new(Transcriber::load(&model_path()).expect("the fixture model loads")))
 }
 
 /// The LibriVox clips with their reference transcripts, in file-name order.

@@ -1,0 +1,181 @@
+//! `sotto dictate`: listen on the microphone and print live text.
+//!
+//! With `--json`, one object per line whose `"type"` is `ready` (the microphone is open), `level`,
+//! `partial`, `final` (both with `text`, `start_ms`, `end_ms`) or `saved` (with the note `id`).
+//! Outside checks rely on this contract: keep it stable. Errors and device changes go to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use sotto::asr::{TranscribeOptions, Transcriber};
+use sotto::audio::capture::{DeviceChoice, input_devices};
+use sotto::dictation::{Session, SessionConfig, SessionEvent};
+
+/// `sotto dictate` arguments.
+#[derive(Args)]
+pub struct DictateArgs {
+    /// Microphone to listen to, by name (see --list-devices) [default: the system's default input].
+    #[arg(long, value_name = "NAME")]
+    device: Option<String>,
+    /// List the audio input devices and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// whisper.cpp ggml model file [default: tiny.en from the model dirs, as for `transcribe`].
+    #[arg(short, long, env = "SOTTO_MODEL", value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// One JSON object per line: ready, level, partial, final, saved.
+    #[arg(long)]
+    json: bool,
+    /// Stop by itself after this many seconds without speech.
+    #[arg(long, value_name = "SECS")]
+    until_silence: Option<f64>,
+    /// CPU threads for the recogniser [default: cores - 1, at most 4].
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
+    /// Spoken language (ISO 639-1) or "auto"; English-only models accept only en.
+    #[arg(short, long, value_name = "xx")]
+    language: Option<String>,
+    /// Words to prime the recogniser with: names, jargon, preferred spellings.
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+}
+
+/// Run `sotto dictate` until SIGINT, SIGTERM or `--until-silence`.
+pub fn run(args: DictateArgs) -> Result<bool> {
+    if args.list_devices {
+        return list(args.json);
+    }
+    let model = crate::model_path(args.model)?;
+    tracing::info!("model: {}", model.display());
+    let transcriber = Arc::new(Transcriber::load(&model)?);
+    let config = SessionConfig {
+        transcribe: TranscribeOptions {
+            threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
+            language: args.language,
+            initial_prompt: args.prompt,
+            ..TranscribeOptions::default()
+        },
+        stop_after_silence_ms: args.until_silence.map(|s| (s.max(0.0) * 1000.0) as u64),
+        ..SessionConfig::default()
+    };
+    // Registered before the microphone opens: a signal right after `ready` must not kill us.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).context("cannot handle signals")?;
+    }
+    let device = args.device.map_or(DeviceChoice::Default, DeviceChoice::Named);
+    let (tx, events) = channel();
+    let session = Session::listen(
+        transcriber,
+        config,
+        device,
+        Box::new(move |event| {
+            let _ = tx.send(event);
+        }),
+    )?;
+    let mut out = Printer { json: args.json, live: std::io::stdout().is_terminal() && !args.json, partial: false };
+    let mut stopping = false;
+    loop {
+        if stop.load(Ordering::Relaxed) && !stopping {
+            stopping = true;
+            session.stop();
+        }
+        match events.recv_timeout(Duration::from_millis(50)) {
+            Ok(SessionEvent::Stopped { .. }) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(event) => out.print(&event)?,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+    out.end()?;
+    session.wait();
+    Ok(true)
+}
+
+fn list(json: bool) -> Result<bool> {
+    let devices = input_devices()?;
+    if json {
+        println!("{}", serde_json::to_string(&devices)?);
+        return Ok(true);
+    }
+    if devices.is_empty() {
+        eprintln!("no audio input devices");
+    }
+    for d in devices {
+        let channels = d.channels.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
+        println!(
+            "{}{}  ({channels} ch, {}-{} Hz)",
+            d.name,
+            if d.is_default { " [default]" } else { "" },
+            d.sample_rates.0,
+            d.sample_rates.1
+        );
+    }
+    Ok(true)
+}
+
+struct Printer {
+    json: bool,
+    /// A terminal: partials rewrite the current line.
+    live: bool,
+    /// A partial is on the current line.
+    partial: bool,
+}
+
+impl Printer {
+    fn print(&mut self, event: &SessionEvent) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        match event {
+            SessionEvent::Error { message, .. } => self.note(&format!("sotto: error: {message}"))?,
+            SessionEvent::DeviceChanged { device, reason } => {
+                self.note(&format!("sotto: {reason}; now listening on {device}"))?
+            }
+            SessionEvent::Stopped { .. } => {}
+            _ if self.json => {
+                writeln!(stdout, "{}", serde_json::to_string(event)?)?;
+                stdout.flush()?;
+            }
+            SessionEvent::Ready { device } => {
+                eprintln!("listening on {} (Ctrl-C to stop)", device.as_deref().unwrap_or("the default input"))
+            }
+            SessionEvent::Partial(seg) if self.live => {
+                write!(stdout, "\r\x1b[2K{}", seg.text)?;
+                stdout.flush()?;
+                self.partial = true;
+            }
+            SessionEvent::Final(seg) => {
+                if self.partial {
+                    write!(stdout, "\r\x1b[2K")?;
+                    self.partial = false;
+                }
+                writeln!(stdout, "{}", seg.text)?;
+                stdout.flush()?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A line on stderr that does not land in the middle of a partial.
+    fn note(&mut self, line: &str) -> Result<()> {
+        if self.partial {
+            println!();
+            self.partial = false;
+        }
+        eprintln!("{line}");
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        if self.partial {
+            // The partial was never followed by a final (cancelled): leave it visible.
+            println!();
+        }
+        Ok(())
+    }
+}

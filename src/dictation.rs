@@ -1,0 +1,485 @@
+//! Live dictation: an owned session that turns audio into partial and final text on its own
+//! worker thread.
+//!
+//! Audio comes from the microphone ([`Session::listen`]) or from the caller ([`Session::start`]
+//! then [`Session::feed`]: a file, an FFI caller), at any rate and channel count. The worker
+//! converts it to 16 kHz mono as it arrives, reports levels, and runs the one streaming
+//! recogniser ([`asr::Stream`]): voice-activity segmentation, partials while speaking, a final
+//! at each pause. Events go to a callback, in order; a final, once sent, is never taken back.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::asr::{self, AsrError, Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use crate::audio::capture::{Capture, CaptureError, DeviceChoice};
+use crate::audio::{AudioError, SAMPLE_RATE, StreamResampler, ms_to_samples, samples_to_ms};
+use crate::cancel::CancelToken;
+
+/// How often the worker looks at the microphone's ring buffer.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Why a session failed or what went wrong in it.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The microphone could not be opened or went away.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// Audio could not be converted.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// The recogniser failed.
+    #[error(transparent)]
+    Asr(#[from] AsrError),
+    /// The session has already ended.
+    #[error("the dictation session has ended")]
+    Ended,
+}
+
+impl SessionError {
+    /// A stable code for the kind of error (for shells mapping errors to messages).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Capture(CaptureError::NoDevice | CaptureError::NotFound { .. }) => "no_device",
+            SessionError::Capture(CaptureError::Busy(_)) => "device_busy",
+            SessionError::Capture(CaptureError::Lost(_)) => "device_lost",
+            SessionError::Capture(_) => "capture",
+            SessionError::Audio(_) => "audio",
+            SessionError::Asr(_) => "asr",
+            SessionError::Ended => "ended",
+        }
+    }
+}
+
+/// What a session reports, in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    /// Audio is flowing: the microphone is open (or the session is ready to be fed).
+    Ready {
+        /// The microphone's name; `None` when the caller feeds the audio.
+        device: Option<String>,
+    },
+    /// Input level of the last ~50 ms, in dBFS.
+    Level {
+        /// Root-mean-square level.
+        rms_db: f32,
+        /// Peak level.
+        peak_db: f32,
+    },
+    /// Live text of the utterance being spoken; later partials and its final replace it.
+    Partial(Segment),
+    /// An utterance's text; never changes again.
+    Final(Segment),
+    /// The microphone went away and the session moved to another (the default) one.
+    DeviceChanged {
+        /// The device now recording.
+        device: String,
+        /// What happened, in words.
+        reason: String,
+    },
+    /// Something failed; the session goes on where it can (finals before it are kept).
+    Error {
+        /// A stable code (see [`SessionError::code`]).
+        code: &'static str,
+        /// What happened, in words.
+        message: String,
+    },
+    /// The session is over: the last event.
+    Stopped {
+        /// Audio the session received (ms).
+        audio_ms: u64,
+        /// It was cancelled: pending speech was discarded.
+        cancelled: bool,
+    },
+}
+
+impl SessionEvent {
+    fn error(e: &SessionError) -> Self {
+        SessionEvent::Error { code: e.code(), message: e.to_string() }
+    }
+}
+
+/// How a session listens and transcribes.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Recogniser options (threads, language, prompt, voice-activity tuning).
+    pub transcribe: TranscribeOptions,
+    /// Partial results and window fitting.
+    pub stream: StreamOptions,
+    /// Level events per second (0: none).
+    pub levels_per_second: u32,
+    /// End the session by itself after this much time without speech (ms): hands-free notes.
+    pub stop_after_silence_ms: Option<u64>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            transcribe: TranscribeOptions::default(),
+            stream: StreamOptions::default(),
+            levels_per_second: 20,
+            stop_after_silence_ms: None,
+        }
+    }
+}
+
+/// Feeds audio to a session from any thread; fails once the session has ended.
+#[derive(Clone)]
+pub struct Feeder(Sender<Command>);
+
+impl Feeder {
+    /// Give the session interleaved audio at `sample_rate` with `channels` channels.
+    pub fn feed(&self, samples: &[f32], sample_rate: u32, channels: u16) -> Result<(), SessionError> {
+        let command = Command::Audio { samples: samples.to_vec(), sample_rate, channels };
+        self.0.send(command).map_err(|_| SessionError::Ended)
+    }
+}
+
+enum Command {
+    Audio { samples: Vec<f32>, sample_rate: u32, channels: u16 },
+    Stop,
+}
+
+/// A running dictation session (`Send + 'static`): keep it in app state, stop or cancel it from
+/// any thread. Dropping it stops it (pending speech becomes a final) and waits for the worker.
+pub struct Session {
+    commands: Sender<Command>,
+    cancel: CancelToken,
+    worker: Option<JoinHandle<()>>,
+}
+
+/// Receives a session's events on its worker thread.
+pub type EventSink = Box<dyn FnMut(SessionEvent) + Send + 'static>;
+
+impl Session {
+    /// A session fed by the caller through [`Session::feed`].
+    pub fn start(transcriber: Arc<Transcriber>, config: SessionConfig, events: EventSink) -> Result<Self, SessionError> {
+        Self::spawn(transcriber, config, None, events)
+    }
+
+    /// A session listening to a microphone; returns once the device is open (or failed to open).
+    pub fn listen(
+        transcriber: Arc<Transcriber>,
+        config: SessionConfig,
+        device: DeviceChoice,
+        events: EventSink,
+    ) -> Result<Self, SessionError> {
+        Self::spawn(transcriber, config, Some(device), events)
+    }
+
+    fn spawn(
+        transcriber: Arc<Transcriber>,
+        config: SessionConfig,
+        device: Option<DeviceChoice>,
+        events: EventSink,
+    ) -> Result<Self, SessionError> {
+        let cancel = CancelToken::new();
+        let job = Job { cancel: cancel.clone(), ..Job::default() };
+        let stream = Stream::new(transcriber, config.transcribe.clone(), config.stream.clone(), job)?;
+        let (commands, rx) = channel();
+        let (opened_tx, opened) = channel();
+        let worker_cancel = cancel.clone();
+        // cpal's streams are not `Send` on every platform: the worker opens the device itself.
+        let worker = std::thread::Builder::new()
+            .name("sotto-dictation".into())
+            .spawn(move || {
+                let capture = match device.map(|d| Capture::open(&d)).transpose() {
+                    Ok(capture) => capture,
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = opened_tx.send(Ok(()));
+                Worker::new(stream, worker_cancel, config, capture, events).run(rx);
+            })
+            .map_err(|e| AudioError::Resample(format!("cannot start the dictation thread: {e}")))?;
+        match opened.recv() {
+            Ok(Ok(())) => Ok(Session { commands, cancel, worker: Some(worker) }),
+            Ok(Err(e)) => {
+                let _ = worker.join();
+                Err(e.into())
+            }
+            Err(_) => {
+                let _ = worker.join();
+                Err(SessionError::Ended)
+            }
+        }
+    }
+
+    /// Give the session interleaved audio at `sample_rate` with `channels` channels.
+    pub fn feed(&self, samples: &[f32], sample_rate: u32, channels: u16) -> Result<(), SessionError> {
+        self.feeder().feed(samples, sample_rate, channels)
+    }
+
+    /// A handle that feeds this session from another thread (e.g. a microphone kept open).
+    pub fn feeder(&self) -> Feeder {
+        Feeder(self.commands.clone())
+    }
+
+    /// Finish: audio already given is transcribed, pending speech becomes a final, then
+    /// [`SessionEvent::Stopped`]. Returns at once; [`Session::wait`] waits for the end.
+    pub fn stop(&self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Abandon: the running transcription is interrupted and pending speech discarded.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+        let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Wait until the worker has sent its last event.
+    pub fn wait(mut self) {
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+struct Worker {
+    stream: Stream,
+    cancel: CancelToken,
+    /// The microphone failed and no other could be opened.
+    input_gone: bool,
+    config: SessionConfig,
+    capture: Option<Capture>,
+    events: EventSink,
+    /// The converter for the current input format: (rate, channels, converter).
+    resampler: Option<(u32, u16, StreamResampler)>,
+    /// Interleaved input read from the microphone, reused.
+    raw: Vec<f32>,
+    /// 16 kHz mono audio converted but not yet given to the recogniser, reused.
+    pcm: Vec<f32>,
+    /// Level of the audio since the last level event: (sum of squares, peak, samples).
+    level: (f64, f32, usize),
+    /// 16 kHz samples received.
+    received: u64,
+    /// Where the last speech was heard (samples), for `stop_after_silence_ms`.
+    last_speech: u64,
+    stream_events: Vec<StreamEvent>,
+}
+
+impl Worker {
+    fn new(
+        stream: Stream,
+        cancel: CancelToken,
+        config: SessionConfig,
+        capture: Option<Capture>,
+        events: EventSink,
+    ) -> Self {
+        Worker {
+            stream,
+            cancel,
+            input_gone: false,
+            config,
+            capture,
+            events,
+            resampler: None,
+            raw: Vec::new(),
+            pcm: Vec::new(),
+            level: (0.0, 0.0, 0),
+            received: 0,
+            last_speech: 0,
+            stream_events: Vec::new(),
+        }
+    }
+
+    fn run(mut self, commands: Receiver<Command>) {
+        let device = self.capture.as_ref().map(|c| c.name().to_string());
+        (self.events)(SessionEvent::Ready { device });
+        let cancelled = loop {
+            let command = if self.capture.is_some() {
+                match commands.recv_timeout(POLL) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => Some(Command::Stop),
+                }
+            } else {
+                Some(commands.recv().unwrap_or(Command::Stop))
+            };
+            match command {
+                Some(Command::Stop) => break self.is_cancelled(),
+                Some(Command::Audio { samples, sample_rate, channels }) => {
+                    if let Err(e) = self.convert(&samples, sample_rate, channels) {
+                        self.report(&e);
+                        continue;
+                    }
+                }
+                None => {}
+            }
+            self.read_microphone();
+            if self.transcribe().is_err() || self.is_cancelled() {
+                break self.is_cancelled();
+            }
+            if self.silent_too_long() || self.input_gone {
+                break false;
+            }
+        };
+        if !cancelled {
+            self.read_microphone();
+            self.finish_input();
+            let _ = self.transcribe();
+            let mut events = std::mem::take(&mut self.stream_events);
+            let finished = self.stream.finish(&mut events);
+            self.send_stream_events(&mut events);
+            if let Err(e) = finished {
+                self.report(&e.into());
+            }
+        }
+        // The microphone is closed before the last event: a shell may open it again at once.
+        self.capture = None;
+        let audio_ms = samples_to_ms(self.received as usize);
+        let cancelled = self.is_cancelled();
+        (self.events)(SessionEvent::Stopped { audio_ms, cancelled });
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    fn report(&mut self, e: &SessionError) {
+        tracing::warn!("dictation: {e}");
+        (self.events)(SessionEvent::error(e));
+    }
+
+    /// Take what the microphone recorded; on a fault, move to the default device.
+    fn read_microphone(&mut self) {
+        let Some(capture) = self.capture.as_mut() else { return };
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        capture.read(&mut raw);
+        let (rate, channels) = (capture.sample_rate(), capture.channels());
+        let fault = capture.fault();
+        if let Err(e) = self.convert(&raw, rate, channels) {
+            self.report(&e);
+        }
+        self.raw = raw;
+        if let Some(fault) = fault {
+            self.recover(fault);
+        }
+    }
+
+    fn recover(&mut self, fault: CaptureError) {
+        self.report(&fault.clone().into());
+        self.capture = None;
+        // What the converter still holds belongs to the old device.
+        self.finish_input();
+        match Capture::open(&DeviceChoice::Default) {
+            Ok(capture) => {
+                let device = capture.name().to_string();
+                (self.events)(SessionEvent::DeviceChanged { device, reason: fault.to_string() });
+                self.capture = Some(capture);
+            }
+            Err(e) => {
+                self.report(&e.into());
+                // Nothing left to listen to: end as if stopped, keeping what was heard.
+                self.input_gone = true;
+            }
+        }
+    }
+
+    fn convert(&mut self, interleaved: &[f32], rate: u32, channels: u16) -> Result<(), SessionError> {
+        if !matches!(&self.resampler, Some((r, c, _)) if *r == rate && *c == channels) {
+            self.finish_input();
+            self.resampler = Some((rate, channels, StreamResampler::new(rate, channels, SAMPLE_RATE)?));
+        }
+        let (_, _, resampler) = self.resampler.as_mut().expect("set above");
+        let from = self.pcm.len();
+        resampler.push(interleaved, &mut self.pcm)?;
+        self.measure(from);
+        Ok(())
+    }
+
+    /// Flush the converter (end of input, or the input format changes).
+    fn finish_input(&mut self) {
+        if let Some((_, _, mut resampler)) = self.resampler.take() {
+            let from = self.pcm.len();
+            if let Err(e) = resampler.finish(&mut self.pcm) {
+                self.report(&e.into());
+            }
+            self.measure(from);
+        }
+    }
+
+    /// Level events for the samples from `from` on.
+    fn measure(&mut self, from: usize) {
+        if self.config.levels_per_second == 0 {
+            return;
+        }
+        let every = (SAMPLE_RATE / self.config.levels_per_second).max(1) as usize;
+        for i in from..self.pcm.len() {
+            let s = self.pcm[i];
+            self.level.0 += (s * s) as f64;
+            self.level.1 = self.level.1.max(s.abs());
+            self.level.2 += 1;
+            if self.level.2 == every {
+                let (sum, peak, n) = std::mem::take(&mut self.level);
+                let rms_db = (10.0 * (sum / n as f64 + 1e-12).log10()) as f32;
+                let peak_db = 20.0 * (peak + 1e-6).log10();
+                (self.events)(SessionEvent::Level { rms_db, peak_db });
+            }
+        }
+    }
+
+    /// Give the recogniser the converted audio; Err only when the session must end.
+    fn transcribe(&mut self) -> Result<(), ()> {
+        if self.pcm.is_empty() {
+            return Ok(());
+        }
+        let pcm = std::mem::take(&mut self.pcm);
+        self.received += pcm.len() as u64;
+        let mut events = std::mem::take(&mut self.stream_events);
+        let pushed = self.stream.push(&pcm, &mut events);
+        if self.stream.in_speech() {
+            self.last_speech = self.received;
+        }
+        // Finals made before a failure are sent all the same.
+        self.send_stream_events(&mut events);
+        self.stream_events = events;
+        self.pcm = pcm;
+        self.pcm.clear();
+        match pushed {
+            Ok(()) => Ok(()),
+            Err(AsrError::Cancelled) => Err(()),
+            Err(e) => {
+                self.report(&e.into());
+                Ok(())
+            }
+        }
+    }
+
+    fn send_stream_events(&mut self, events: &mut Vec<StreamEvent>) {
+        for event in events.drain(..) {
+            (self.events)(match event {
+                StreamEvent::Partial(s) => SessionEvent::Partial(s),
+                StreamEvent::Final(s) => SessionEvent::Final(s),
+            });
+        }
+    }
+
+    fn silent_too_long(&self) -> bool {
+        let Some(limit) = self.config.stop_after_silence_ms else { return false };
+        !self.stream.in_speech() && self.received >= self.last_speech + ms_to_samples(limit) as u64
+    }
+}
+
+// Shells keep sessions in their state and move them between threads.
+const _: () = {
+    const fn send<T: Send + 'static>() {}
+    send::<Session>();
+    send::<asr::Stream>();
+};
