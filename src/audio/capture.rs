@@ -49,6 +49,8 @@ pub enum CaptureError {
 pub struct InputDevice {
     /// Its name, as `DeviceChoice::Named` takes it.
     pub name: String,
+    /// What the system calls it, for people.
+    pub description: String,
     /// Whether it is the system's default input.
     pub is_default: bool,
     /// Channel counts it offers.
@@ -71,12 +73,46 @@ fn backend(e: impl std::fmt::Display) -> CaptureError {
     CaptureError::Backend(e.to_string())
 }
 
+/// The name a device is chosen by: the backend's id ("default", "pulse", "hw:1,0" on ALSA),
+/// which stays the same across runs, unlike the position in the list.
 fn device_name(device: &cpal::Device) -> String {
-    device.to_string()
+    device.id().map(|id| id.id().to_string()).unwrap_or_else(|_| device.to_string())
 }
+
+/// alsa-lib prints its complaints (e.g. about cards a plugin probes for) straight to stderr; on
+/// this thread they go to the debug log instead, where `sotto -vv` shows them.
+#[cfg(target_os = "linux")]
+fn quiet_alsa() -> Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>> {
+    alsa::Output::local_error_handler().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quiet_alsa() -> Option<()> {
+    None
+}
+
+#[cfg(target_os = "linux")]
+fn log_alsa(messages: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>) {
+    if let Some(out) = messages {
+        let text = out.borrow().to_string();
+        if !text.trim().is_empty() {
+            tracing::debug!("alsa: {}", text.trim());
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn log_alsa(_: Option<()>) {}
 
 /// The input devices there are, the default first.
 pub fn input_devices() -> Result<Vec<InputDevice>, CaptureError> {
+    let messages = quiet_alsa();
+    let devices = list_devices();
+    log_alsa(messages);
+    devices
+}
+
+fn list_devices() -> Result<Vec<InputDevice>, CaptureError> {
     let host = cpal::default_host();
     let default = host.default_input_device().map(|d| device_name(&d));
     let mut out = Vec::new();
@@ -96,7 +132,8 @@ pub fn input_devices() -> Result<Vec<InputDevice>, CaptureError> {
         }
         channels.sort_unstable();
         let is_default = default.as_deref() == Some(name.as_str());
-        out.push(InputDevice { name, is_default, channels, sample_rates: (low, high) });
+        let description = device.to_string();
+        out.push(InputDevice { name, description, is_default, channels, sample_rates: (low, high) });
     }
     out.sort_by_key(|d| !d.is_default);
     Ok(out)
@@ -117,6 +154,13 @@ pub struct Capture {
 impl Capture {
     /// Open `choice` in its default format and start recording.
     pub fn open(choice: &DeviceChoice) -> Result<Self, CaptureError> {
+        let messages = quiet_alsa();
+        let capture = Self::open_quietly(choice);
+        log_alsa(messages);
+        capture
+    }
+
+    fn open_quietly(choice: &DeviceChoice) -> Result<Self, CaptureError> {
         let host = cpal::default_host();
         let device = match choice {
             DeviceChoice::Default => host.default_input_device().ok_or(CaptureError::NoDevice)?,
@@ -125,7 +169,13 @@ impl Capture {
                 match devices.find(|d| device_name(d) == *name) {
                     Some(d) => d,
                     None => {
-                        let available = input_devices()?.into_iter().map(|d| d.name).collect::<Vec<_>>();
+                        // Names only: probing each device's formats opens it, and some ALSA
+                        // plugins (JACK) print to stderr when their server is not running.
+                        let available = host
+                            .input_devices()
+                            .map_err(backend)?
+                            .map(|d| device_name(&d))
+                            .collect::<Vec<_>>();
                         if available.is_empty() {
                             return Err(CaptureError::NoDevice);
                         }

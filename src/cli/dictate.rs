@@ -109,9 +109,10 @@ fn list(json: bool) -> Result<bool> {
     for d in devices {
         let channels = d.channels.iter().map(u16::to_string).collect::<Vec<_>>().join("/");
         println!(
-            "{}{}  ({channels} ch, {}-{} Hz)",
+            "{}{}  {} ({channels} ch, {}-{} Hz)",
             d.name,
             if d.is_default { " [default]" } else { "" },
+            d.description,
             d.sample_rates.0,
             d.sample_rates.1
         );
