@@ -161,7 +161,9 @@ fn file_wer(path: &std::path::Path, reference: &str) -> f64 {
         session.feed(chunk, 16_000, 1).unwrap();
     }
     session.stop();
-    let fed = wer(reference, &text_of(&finals(&drain(&rx))));
+    let fed_finals = finals(&drain(&rx));
+    eprintln!("fed: {fed_finals:?}");
+    let fed = wer(reference, &text_of(&fed_finals));
     eprintln!("WER of the file: whole file {:.3}, fed to a session {fed:.3}", wer(reference, &full));
     // Per-utterance transcription loses some of the whole file's context (tiny.en then hears
     // "ill disposed" as "old-sposed"), but must stay a good transcript.
@@ -216,7 +218,7 @@ fn the_session_hears_real_speech_through_a_microphone() {
     let finals = finals(&events);
     let heard = text_of(&finals);
     let live = wer(&reference, &heard);
-    eprintln!("WER file {bar:.3}, microphone {live:.3}\n{heard}");
+    eprintln!("WER file {bar:.3}, microphone {live:.3}\n{finals:?}");
     assert!(live <= bar + 0.03, "microphone WER {live:.3} vs file {bar:.3}: {heard:?}");
     assert_partials_precede_finals(&events);
     assert_pauses_close_utterances(&finals, &spans);

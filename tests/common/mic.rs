@@ -41,7 +41,7 @@ pub fn virtual_mic() -> &'static VirtualMic {
                 "--exit-idle-time=-1",
                 "-n",
                 "--load=module-native-protocol-unix",
-                "--load=module-null-sink sink_name=vsink rate=48000",
+                "--load=module-null-sink sink_name=vsink rate=16000 channels=1",
                 "--load=module-remap-source master=vsink.monitor source_name=vmic",
             ])
             .stderr(Stdio::null())
