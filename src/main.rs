@@ -40,6 +40,7 @@ Examples:
   sotto transcribe memo.ogg --stream             segment at pauses, print each as it is done
   sotto transcribe lecture.m4a --vad             skip the silences: fastest on audio with pauses
   sotto note add --audio memo.m4a                transcribe and keep as a note (encrypted)
+  sotto note audio 3 --out memo.wav              the note's audio as WAV
   sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
   sotto models fetch whisper-base.en             download, verify (SHA-256) and install
@@ -51,8 +52,8 @@ Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/m
 enum Command {
     /// Transcribe audio files (WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A) to text or subtitles.
     Transcribe(TranscribeArgs),
-    /// Voice notes: add (text, file or audio), show, list, delete. Encrypted; the passphrase
-    /// comes from $SOTTO_PASSPHRASE or a prompt.
+    /// Voice notes: add (text, file or audio), show, list, delete, audio (as WAV). Encrypted,
+    /// audio included; the passphrase comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
     Note(cli::notes::NoteCommand),
     /// How the notes are unlocked: OS keyring on/off, change the passphrase.

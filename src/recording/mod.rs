@@ -12,6 +12,7 @@ use std::fs::{File, TryLockError};
 use std::path::Path;
 
 pub use error::RecordingError;
+pub use format::{to_f32, to_i16};
 pub use reader::{Recording, wav_bytes};
 pub(crate) use reader::seal_unfinished;
 pub use writer::RecordingWriter;
