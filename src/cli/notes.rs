@@ -257,7 +257,10 @@ fn open_recovering(dir: &Path, with_embedder: bool) -> Result<Library> {
 fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
     let pending = match lib.interrupted() {
         Ok(pending) => pending,
-        Err(e) => return eprintln!("sotto: warning: cannot look for interrupted recordings: {e}"),
+        Err(e) => {
+            eprintln!("sotto: warning: cannot look for interrupted recordings: {e}");
+            return;
+        }
     };
     for p in &pending {
         if let Some(e) = &p.error {
@@ -275,7 +278,10 @@ fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
                 loaded = t;
                 &loaded
             }
-            Err(e) => return eprintln!("sotto: warning: interrupted recordings wait to be recovered: {e}"),
+            Err(e) => {
+                eprintln!("sotto: warning: interrupted recordings wait to be recovered: {e}");
+                return;
+            }
         },
     };
     match lib.recover_interrupted(transcriber, &TranscribeOptions::default()) {

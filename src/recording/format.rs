@@ -77,7 +77,9 @@ fn recordings_key(key: &Key) -> Zeroizing<[u8; 32]> {
     let mut h = Sha256::new();
     h.update(b"sotto recordings v1\0");
     h.update(key.as_ref());
-    Zeroizing::new(h.finalize().into())
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&h.finalize());
+    out
 }
 
 impl Header {
@@ -94,7 +96,7 @@ impl Header {
         aad[20..39].copy_from_slice(&prefix);
         let header = Header { aad, sample_rate, chunk_samples, prefix, cipher: cipher(key) };
         let check = header.seal_raw(KEY_CHECK_COUNTER, 2, &[]);
-        Ok((header, [aad.as_slice(), &check].concat()))
+        Ok((header, [aad.as_slice(), check.as_slice()].concat()))
     }
 
     /// Parse and authenticate the first [`HEADER_LEN`] bytes of a file.

@@ -76,3 +76,6 @@ fn lock_error(path: &Path, e: TryLockError) -> RecordingError {
     };
     RecordingError::io(path, source)
 }
+
+#[cfg(test)]
+mod tests;
