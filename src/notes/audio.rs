@@ -260,7 +260,7 @@ impl Library {
                 file,
                 duration_ms: rec.duration_ms(),
                 sample_rate: rec.sample_rate(),
-                lock: Some(lock),
+                _lock: lock,
             };
             ids.push(self.add_recording(finished, segments, Source::Dictation)?);
         }

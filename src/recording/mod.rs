@@ -32,7 +32,7 @@ pub struct FinishedRecording {
     pub duration_ms: u64,
     /// Samples per second.
     pub sample_rate: u32,
-    pub(crate) lock: Option<File>,
+    pub(crate) _lock: File,
 }
 
 /// Names of the recording files in `dir` (none if it does not exist), sorted.

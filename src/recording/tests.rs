@@ -147,3 +147,12 @@ fn writers_lock_their_files_and_names_are_random_hex() {
     assert!(matches!(RecordingWriter::create(dir.path(), &key(), 0), Err(RecordingError::SampleRate(0))));
     assert!(journal_names(&dir.path().join("missing")).unwrap().is_empty());
 }
+
+#[test]
+fn writers_and_recordings_move_between_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Send + Sync>() {}
+    send::<RecordingWriter>();
+    send::<FinishedRecording>();
+    sync::<Recording>();
+}

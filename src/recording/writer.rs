@@ -124,7 +124,7 @@ impl RecordingWriter {
             file: self.name,
             duration_ms: self.samples * 1000 / self.header.0.sample_rate as u64,
             sample_rate: self.header.0.sample_rate,
-            lock: Some(self.file),
+            _lock: self.file,
         })
     }
 
