@@ -12,9 +12,7 @@ use common::*;
 use sotto::asr::{Job, TranscribeOptions};
 use sotto::audio::{self, load_file, ms_to_samples};
 use sotto::notes::{Library, NotesError};
-use sotto::recording::{
-    RECORDINGS_DIR, Recording, RecordingError, RecordingWriter, journal_names, to_f32, to_i16,
-};
+use sotto::recording::{RECORDINGS_DIR, Recording, RecordingError, RecordingWriter, journal_names, to_f32, to_i16};
 use sotto::store::{DB_FILE, Source, Store};
 use sotto::text::wer::normalize;
 use sotto::vault;
@@ -446,7 +444,10 @@ fn cli_recovers_interrupted_recordings_and_writes_a_notes_audio_as_wav() {
     assert_heard(note["body"].as_str().unwrap(), &reference);
 
     let wav = data.path().join("out.wav");
-    let out = sotto(&["note", "audio", "1", "--out", wav.to_str().unwrap(), "--from-ms", "1000", "--to-ms", "3000"], data.path());
+    let out = sotto(
+        &["note", "audio", "1", "--out", wav.to_str().unwrap(), "--from-ms", "1000", "--to-ms", "3000"],
+        data.path(),
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let reader = hound::WavReader::open(&wav).unwrap();
     assert_eq!((reader.spec().sample_rate, reader.spec().channels, reader.len()), (16_000, 1, 32_000));

@@ -152,8 +152,7 @@ impl Library {
         match self.open_audio(id)? {
             Audio::Journal(rec) => Ok(rec.wav(start_ms, end_ms)?),
             Audio::External(pcm) => {
-                let samples: Vec<i16> =
-                    slice(&pcm, start_ms, end_ms)?.iter().map(|&x| recording::to_i16(x)).collect();
+                let samples: Vec<i16> = slice(&pcm, start_ms, end_ms)?.iter().map(|&x| recording::to_i16(x)).collect();
                 Ok(wav_bytes(&samples, audio::SAMPLE_RATE))
             }
         }
@@ -200,7 +199,9 @@ impl Library {
                 }
             };
             out.push(match Recording::open(&path, &self.key).and_then(|r| r.verify().map(|()| r)) {
-                Ok(rec) => Interrupted { file, duration_ms: rec.duration_ms(), finished: rec.is_finished(), error: None },
+                Ok(rec) => {
+                    Interrupted { file, duration_ms: rec.duration_ms(), finished: rec.is_finished(), error: None }
+                }
                 Err(e) => Interrupted { file, duration_ms: 0, finished: false, error: Some(e) },
             });
         }
@@ -256,12 +257,8 @@ impl Library {
                 }
             };
             let segments = transcriber.transcribe_with(&pcm, options, &Job::default())?;
-            let finished = FinishedRecording {
-                file,
-                duration_ms: rec.duration_ms(),
-                sample_rate: rec.sample_rate(),
-                _lock: lock,
-            };
+            let finished =
+                FinishedRecording { file, duration_ms: rec.duration_ms(), sample_rate: rec.sample_rate(), _lock: lock };
             ids.push(self.add_recording(finished, segments, Source::Dictation)?);
         }
         Ok(ids)
@@ -276,7 +273,8 @@ impl Library {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if let Some(journal) = name.strip_suffix(ASIDE).filter(|j| recording::is_journal_name(j)) {
-                let kept = self.store.lock().expect("store lock").references_recording(&format!("{RECORDINGS_DIR}/{journal}"));
+                let kept =
+                    self.store.lock().expect("store lock").references_recording(&format!("{RECORDINGS_DIR}/{journal}"));
                 let done = match kept {
                     Ok(true) => std::fs::rename(&path, dir.join(journal)),
                     Ok(false) => std::fs::remove_file(&path),

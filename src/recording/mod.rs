@@ -13,8 +13,8 @@ use std::path::Path;
 
 pub use error::RecordingError;
 pub use format::{to_f32, to_i16};
-pub use reader::{Recording, wav_bytes};
 pub(crate) use reader::seal_unfinished;
+pub use reader::{Recording, wav_bytes};
 pub use writer::RecordingWriter;
 
 /// The directory inside the data dir that holds the recordings.
@@ -56,7 +56,8 @@ pub fn journal_names(dir: &Path) -> Result<Vec<String>, RecordingError> {
 
 /// Whether `name` is one the writer makes: 32 hex digits and the extension.
 pub fn is_journal_name(name: &str) -> bool {
-    name.strip_suffix(&format!(".{FILE_EXT}")).is_some_and(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    name.strip_suffix(&format!(".{FILE_EXT}"))
+        .is_some_and(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Lock a journal for recovery; `None` while a writer (in any process) still holds it.

@@ -54,8 +54,14 @@ impl Recording {
         if whole >= u32::MAX as u64 {
             return Err(RecordingError::TooLong { path: path.to_path_buf() });
         }
-        let mut rec =
-            Recording { file: Mutex::new(file), path: path.to_path_buf(), header, whole, last_samples: None, torn_bytes: rest };
+        let mut rec = Recording {
+            file: Mutex::new(file),
+            path: path.to_path_buf(),
+            header,
+            whole,
+            last_samples: None,
+            torn_bytes: rest,
+        };
         // A final chunk is shorter than a full one and at least a tag; anything else after the
         // whole chunks is a torn write (the process died mid-chunk): unfinished, not an error.
         if rest >= TAG_LEN as u64 {

@@ -57,7 +57,8 @@ impl RecordingWriter {
         std::fs::create_dir_all(dir).map_err(|e| RecordingError::io(dir, e))?;
         let random = |path: &Path| {
             let mut id = [0u8; 16];
-            getrandom::fill(&mut id).map_err(|e| RecordingError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
+            getrandom::fill(&mut id)
+                .map_err(|e| RecordingError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
             Ok::<_, RecordingError>(hex::encode(id))
         };
         let name = format!("{}.{FILE_EXT}", random(dir)?);

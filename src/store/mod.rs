@@ -291,9 +291,11 @@ impl Store {
             .map_err(|e| self.err(e))?;
         match row {
             None => Err(StoreError::NoSuchNote(id)),
-            Some((Some(path), Some(ms), Some(rate))) => {
-                Ok(Some(StoredRecording { path, duration_ms: ms.max(0) as u64, sample_rate: rate.clamp(0, u32::MAX as i64) as u32 }))
-            }
+            Some((Some(path), Some(ms), Some(rate))) => Ok(Some(StoredRecording {
+                path,
+                duration_ms: ms.max(0) as u64,
+                sample_rate: rate.clamp(0, u32::MAX as i64) as u32,
+            })),
             Some(_) => Ok(None),
         }
     }
