@@ -460,3 +460,32 @@ fn cli_recovers_interrupted_recordings_and_writes_a_notes_audio_as_wav() {
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("note 2 has no recording"));
 }
+
+#[test]
+fn a_delete_cut_short_by_a_crash_is_finished_by_the_next_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path(), PASS, None).unwrap();
+    let (pcm, _) = speech(2.0);
+    let save = |lib: &Library| {
+        let mut w = lib.start_recording().unwrap();
+        w.append(&pcm).unwrap();
+        let id = lib.add_recording(w.finish().unwrap(), Vec::new(), Source::Dictation).unwrap();
+        (id, dir.path().join(lib.recording(id).unwrap().unwrap().path))
+    };
+    let aside = |p: &Path| PathBuf::from(format!("{}.deleted", p.display()));
+    // Killed after the file was set aside but before the note's row went: the note keeps its audio.
+    let (kept, kept_path) = save(&lib);
+    std::fs::rename(&kept_path, aside(&kept_path)).unwrap();
+    // Killed after the row went but before the file did: the audio must not come back as a note.
+    let (gone, gone_path) = save(&lib);
+    std::fs::rename(&gone_path, aside(&gone_path)).unwrap();
+    let key = vault::unlock(dir.path(), PASS).unwrap();
+    Store::open(&dir.path().join(DB_FILE), &key).unwrap().delete(gone).unwrap();
+
+    assert!(lib.interrupted().unwrap().is_empty(), "nothing set aside is interrupted");
+    assert!(lib.recover_interrupted(transcriber(), &opts()).unwrap().is_empty());
+    assert_eq!(lib.recording_pcm(kept, 0, u64::MAX).unwrap().len(), pcm.len());
+    assert!(!aside(&gone_path).exists() && !gone_path.exists());
+    assert_eq!(journals(dir.path()).len(), 1);
+    assert_eq!(lib.list().unwrap().len(), 1);
+}
