@@ -217,28 +217,27 @@ impl Library {
         // The file is renamed aside first and removed after the row: a crash in between can
         // neither leave a note without its audio nor bring a deleted recording back as
         // "interrupted" (recovery finishes what was started, `audio::tidy`).
-        let aside = recording.as_ref().and_then(|r| self.journal_path(&r.path)).map(|path| {
-            let aside = audio::aside(&path);
-            match std::fs::rename(&path, &aside) {
-                Ok(()) => Some((path, aside)),
-                Err(e) => {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        tracing::warn!("{}: {e}", path.display());
-                    }
-                    None
-                }
+        let mut aside = None;
+        if let Some(path) = recording.as_ref().and_then(|r| self.journal_path(&r.path)) {
+            let moved = audio::aside(&path);
+            match std::fs::rename(&path, &moved) {
+                Ok(()) => aside = Some((path, moved)),
+                // Already gone: only the note is left to delete.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Deleting the row now would orphan the file, to be recovered as a new note.
+                Err(e) => return Err(RecordingError::io(&path, e).into()),
             }
-        });
+        }
         if let Err(e) = self.store.lock().expect("store lock").delete(id) {
-            if let Some(Some((path, aside))) = &aside {
-                let _ = std::fs::rename(aside, path);
+            if let Some((path, moved)) = &aside {
+                let _ = std::fs::rename(moved, path);
             }
             return Err(e.into());
         }
-        if let Some(Some((_, aside))) = aside
-            && let Err(e) = std::fs::remove_file(&aside)
+        if let Some((_, moved)) = aside
+            && let Err(e) = std::fs::remove_file(&moved)
         {
-            tracing::warn!("{}: {e} (removed at the next recovery)", aside.display());
+            tracing::warn!("{}: {e} (removed at the next recovery)", moved.display());
         }
         self.index.write().expect("index lock").remove(id);
         Ok(())
