@@ -1,8 +1,9 @@
-//! Transcript output formats: plain text, SubRip, WebVTT and JSON.
+//! Transcript and note output formats: plain text, SubRip, WebVTT, JSON and Markdown.
 
 use std::fmt::Write;
 
 use crate::asr::Segment;
+use crate::store::Note;
 
 /// A transcript output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,6 +53,25 @@ pub fn render(segments: &[Segment], format: Format) -> String {
     out
 }
 
+/// A note as Markdown: its title as a heading, its text, then its timed segments, if any.
+pub fn markdown(note: &Note) -> String {
+    let mut out = format!("# {}\n\n{}\n", note.title, note.body.trim_end());
+    if !note.segments.is_empty() {
+        out.push_str("\n## Segments\n\n");
+        for s in &note.segments {
+            let _ = writeln!(
+                out,
+                "- [{:02}:{:02}.{:03}] {}",
+                s.start_ms / 60_000,
+                s.start_ms / 1000 % 60,
+                s.start_ms % 1000,
+                s.text
+            );
+        }
+    }
+    out
+}
+
 /// `HH:MM:SS,mmm` (SubRip) or `HH:MM:SS.mmm` (WebVTT).
 fn timestamp(ms: u64, separator: char) -> String {
     format!("{:02}:{:02}:{:02}{separator}{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
@@ -85,5 +105,25 @@ mod tests {
         );
         assert_eq!(render(&segs(), Format::Txt), "Hello there.\nLater.\n");
         assert_eq!(render(&[], Format::Json), "[]\n");
+    }
+
+    #[test]
+    fn markdown_lists_segments_with_times() {
+        let note = Note {
+            id: 1,
+            created_at: 0,
+            updated_at: 0,
+            title: "Hello there.".into(),
+            body: "Hello there. Later.\n".into(),
+            source: crate::store::Source::Audio,
+            segments: segs(),
+            tags: Vec::new(),
+        };
+        assert_eq!(
+            markdown(&note),
+            "# Hello there.\n\nHello there. Later.\n\n## Segments\n\n- [00:00.000] Hello there.\n- [62:03.004] Later.\n"
+        );
+        let typed = Note { segments: Vec::new(), ..note };
+        assert_eq!(markdown(&typed), "# Hello there.\n\nHello there. Later.\n");
     }
 }

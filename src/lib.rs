@@ -13,6 +13,7 @@ pub mod export;
 pub mod models;
 pub mod notes;
 pub mod paths;
+pub mod recording;
 pub mod store;
 pub mod text;
 pub mod vault;

@@ -42,6 +42,7 @@ Examples:
   sotto dictate                                  live text from the microphone; Ctrl-C to end
   sotto dictate --json --until-silence 5         JSON lines (ready, level, partial, final)
   sotto note add --audio memo.m4a                transcribe and keep as a note (encrypted)
+  sotto note audio 3 --out memo.wav              the note's audio as WAV
   sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
   sotto models fetch whisper-base.en             download, verify (SHA-256) and install
@@ -55,8 +56,8 @@ enum Command {
     Transcribe(TranscribeArgs),
     /// Listen on the microphone and print live text; Ctrl-C ends it (pending speech is kept).
     Dictate(cli::dictate::DictateArgs),
-    /// Voice notes: add (text, file or audio), show, list, delete. Encrypted; the passphrase
-    /// comes from $SOTTO_PASSPHRASE or a prompt.
+    /// Voice notes: add (text, file or audio), show, list, delete, audio (as WAV). Encrypted,
+    /// audio included; the passphrase comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
     Note(cli::notes::NoteCommand),
     /// How the notes are unlocked: OS keyring on/off, change the passphrase.

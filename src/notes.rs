@@ -9,10 +9,17 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 
+use crate::asr::AsrError;
+use crate::audio::AudioError;
+use crate::recording::RecordingError;
 use crate::store::vector::{FlatIndex, VectorIndex, reciprocal_rank_fusion};
 use crate::store::{DB_FILE, KeywordHit, NewNote, Note, NoteSummary, Store, StoreError};
 use crate::text::{EmbedError, Embedder};
 use crate::vault::{self, VaultError};
+
+mod audio;
+
+pub use audio::Interrupted;
 
 /// Id of the embedding model in the database (vectors of different models never mix).
 pub const EMBED_MODEL_ID: &str = "minilm-l6-v2";
@@ -33,6 +40,18 @@ pub enum NotesError {
     /// Embedder trouble.
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    /// A recording could not be written or read.
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
+    /// An audio file could not be decoded.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// Transcription failed or was cancelled.
+    #[error(transparent)]
+    Asr(#[from] AsrError),
+    /// The note has no audio.
+    #[error("note {0} has no recording")]
+    NoRecording(i64),
 }
 
 /// How to rank search results.
@@ -73,6 +92,10 @@ pub struct Library {
     jobs: Option<Sender<i64>>,
     pending: Arc<Pending>,
     worker: Option<JoinHandle<()>>,
+    /// The data dir: the database, the vault and `recordings/`.
+    data_dir: PathBuf,
+    /// The data key, which also seals the recordings.
+    key: vault::Key,
 }
 
 /// Where the embedding model files are.
@@ -119,6 +142,8 @@ impl Library {
             jobs: None,
             pending: Arc::new(Pending { count: Mutex::new(0), done: Condvar::new() }),
             worker: None,
+            data_dir: data_dir.to_path_buf(),
+            key: key.clone(),
         };
         lib.start_worker();
         // Notes saved while no embedder was available get their vectors now.
@@ -185,10 +210,35 @@ impl Library {
         Ok(self.store.lock().expect("store lock").list()?)
     }
 
-    /// Delete a note and its vectors.
+    /// Delete a note, its vectors and its recording file.
     pub fn delete(&self, id: i64) -> Result<(), NotesError> {
         self.flush();
-        self.store.lock().expect("store lock").delete(id)?;
+        let recording = self.store.lock().expect("store lock").recording(id)?;
+        // The file is renamed aside first and removed after the row: a crash in between can
+        // neither leave a note without its audio nor bring a deleted recording back as
+        // "interrupted" (recovery finishes what was started, `audio::tidy`).
+        let mut aside = None;
+        if let Some(path) = recording.as_ref().and_then(|r| self.journal_path(&r.path)) {
+            let moved = audio::aside(&path);
+            match std::fs::rename(&path, &moved) {
+                Ok(()) => aside = Some((path, moved)),
+                // Already gone: only the note is left to delete.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Deleting the row now would orphan the file, to be recovered as a new note.
+                Err(e) => return Err(RecordingError::io(&path, e).into()),
+            }
+        }
+        if let Err(e) = self.store.lock().expect("store lock").delete(id) {
+            if let Some((path, moved)) = &aside {
+                let _ = std::fs::rename(moved, path);
+            }
+            return Err(e.into());
+        }
+        if let Some((_, moved)) = aside
+            && let Err(e) = std::fs::remove_file(&moved)
+        {
+            tracing::warn!("{}: {e} (removed at the next recovery)", moved.display());
+        }
         self.index.write().expect("index lock").remove(id);
         Ok(())
     }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
-use sotto::export::{Format, render};
+use sotto::export::{Format, markdown, render};
 use sotto::notes::{EmbedderFiles, Library, SearchMode};
-use sotto::store::{NewNote, Note, Source};
-use sotto::{audio, paths};
+use sotto::paths;
+use sotto::store::{NewNote, Source};
 
 /// Manage voice notes.
 #[derive(Subcommand)]
@@ -30,10 +30,24 @@ pub enum NoteCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Delete a note.
+    /// Delete a note (and its recording).
     Delete {
         /// Note id.
         id: i64,
+    },
+    /// Write a note's audio as a 16 kHz mono WAV file.
+    Audio {
+        /// Note id.
+        id: i64,
+        /// The WAV file to write.
+        #[arg(long, value_name = "FILE.wav")]
+        out: PathBuf,
+        /// Start of the excerpt, in milliseconds [default: the beginning].
+        #[arg(long, value_name = "N")]
+        from_ms: Option<u64>,
+        /// End of the excerpt, in milliseconds [default: the end].
+        #[arg(long, value_name = "N")]
+        to_ms: Option<u64>,
     },
 }
 
@@ -47,7 +61,7 @@ pub struct AddArgs {
     /// A UTF-8 text file.
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// An audio file to transcribe (timestamps are kept per segment).
+    /// An audio file to transcribe (timestamps are kept per segment, the audio encrypted).
     #[arg(long, value_name = "FILE")]
     audio: Option<PathBuf>,
 }
@@ -178,18 +192,23 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
                 NewNote { body, source: Some(Source::Text), ..NewNote::default() }
             } else {
                 let file = args.audio.expect("clap requires one source");
-                audio_note(&file)?
+                let transcriber = load_default_model()?;
+                let lib = open(dir, true)?;
+                recover(&lib, Some(&transcriber));
+                let id = lib.add_audio_file(&file, &transcriber, &TranscribeOptions::default(), &Job::default())?;
+                println!("{id}");
+                return Ok(true);
             };
             if new.body.trim().is_empty() {
-                bail!("the note is empty (no text, or no speech in the audio)");
+                bail!("the note is empty (no text)");
             }
-            let lib = open(dir, true)?;
+            let lib = open_recovering(dir, true)?;
             let id = lib.add(&new)?;
             println!("{id}");
             Ok(true)
         }
         NoteCommand::Show { id, json } => {
-            let note = open(dir, false)?.get(id)?;
+            let note = open_recovering(dir, false)?.get(id)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&note)?);
             } else {
@@ -198,7 +217,7 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
             Ok(true)
         }
         NoteCommand::List { json } => {
-            let notes = open(dir, false)?.list()?;
+            let notes = open_recovering(dir, false)?.list()?;
             if json {
                 println!("{}", serde_json::to_string(&notes)?);
             } else {
@@ -212,28 +231,67 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
             open(dir, true)?.delete(id)?;
             Ok(true)
         }
+        NoteCommand::Audio { id, out, from_ms, to_ms } => {
+            let wav = open(dir, false)?.recording_wav(id, from_ms.unwrap_or(0), to_ms.unwrap_or(u64::MAX))?;
+            std::fs::write(&out, wav).with_context(|| format!("cannot write {}", out.display()))?;
+            Ok(true)
+        }
     }
 }
 
-fn audio_note(file: &Path) -> Result<NewNote> {
+fn load_default_model() -> Result<Transcriber> {
     let model = paths::default_model()
         .map_err(|_| anyhow!("no speech model installed; run `make fixtures` or `sotto models fetch`"))?;
-    let decoded = audio::decode_file(file)?;
-    let pcm = audio::resample_mono(&decoded.samples, decoded.sample_rate, audio::SAMPLE_RATE)?;
-    let transcriber = Transcriber::load(&model)?;
-    let segments: Vec<Segment> = transcriber.transcribe_with(&pcm, &TranscribeOptions::default(), &Job::default())?;
-    let body = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
-    Ok(NewNote {
-        body,
-        source: Some(Source::Audio),
-        segments,
-        recording: Some((
-            file.canonicalize().unwrap_or(file.to_path_buf()),
-            audio::samples_to_ms(pcm.len()),
-            decoded.sample_rate,
-        )),
-        ..NewNote::default()
-    })
+    Ok(Transcriber::load(&model)?)
+}
+
+/// Open the library and turn recordings a crash interrupted into notes first.
+fn open_recovering(dir: &Path, with_embedder: bool) -> Result<Library> {
+    let lib = open(dir, with_embedder)?;
+    recover(&lib, None);
+    Ok(lib)
+}
+
+/// Recover interrupted recordings, one stderr line per note made or recording kept unread. The
+/// model is loaded only when there is something to recover; trouble here never stops the command.
+fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
+    let pending = match lib.interrupted() {
+        Ok(pending) => pending,
+        Err(e) => {
+            eprintln!("sotto: warning: cannot look for interrupted recordings: {e}");
+            return;
+        }
+    };
+    for p in &pending {
+        if let Some(e) = &p.error {
+            eprintln!("sotto: warning: interrupted recording {} cannot be read (kept): {e}", p.file);
+        }
+    }
+    if pending.iter().all(|p| p.error.is_some()) {
+        return;
+    }
+    let loaded;
+    let transcriber = match transcriber {
+        Some(t) => t,
+        None => match load_default_model() {
+            Ok(t) => {
+                loaded = t;
+                &loaded
+            }
+            Err(e) => {
+                eprintln!("sotto: warning: interrupted recordings wait to be recovered: {e}");
+                return;
+            }
+        },
+    };
+    match lib.recover_interrupted(transcriber, &TranscribeOptions::default()) {
+        Ok(ids) => {
+            for id in ids {
+                eprintln!("sotto: recovered an interrupted recording as note {id}");
+            }
+        }
+        Err(e) => eprintln!("sotto: warning: recovering interrupted recordings failed: {e}"),
+    }
 }
 
 /// Run `sotto search`.
@@ -270,21 +328,4 @@ pub fn export(args: ExportArgs, dir: &Path) -> Result<bool> {
     };
     print!("{out}");
     Ok(true)
-}
-
-fn markdown(note: &Note) -> String {
-    let mut out = format!("# {}\n\n{}\n", note.title, note.body.trim_end());
-    if !note.segments.is_empty() {
-        out.push_str("\n## Segments\n\n");
-        for s in &note.segments {
-            out.push_str(&format!(
-                "- [{:02}:{:02}.{:03}] {}\n",
-                s.start_ms / 60_000,
-                s.start_ms / 1000 % 60,
-                s.start_ms % 1000,
-                s.text
-            ));
-        }
-    }
-    out
 }

@@ -62,7 +62,8 @@ pub struct NewNote {
     pub source: Option<Source>,
     /// Timed segments, for transcribed audio.
     pub segments: Vec<Segment>,
-    /// The audio it was transcribed from: (path, duration ms, sample rate).
+    /// The audio it was transcribed from: (path, duration ms, sample rate); Sotto's own
+    /// recordings are `recordings/<hex>.rec`, relative to the data dir.
     pub recording: Option<(PathBuf, u64, u32)>,
     /// Tags.
     pub tags: Vec<String>,
@@ -100,6 +101,18 @@ pub struct NoteSummary {
     pub title: String,
     /// Where it came from.
     pub source: Source,
+}
+
+/// The audio saved with a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredRecording {
+    /// For recordings Sotto keeps: `recordings/<hex>.rec`, relative to the data dir. Notes saved
+    /// before Sotto kept audio hold the absolute path of the user's file instead.
+    pub path: String,
+    /// Length in milliseconds.
+    pub duration_ms: u64,
+    /// Sample rate of the audio (recordings Sotto keeps: 16 kHz).
+    pub sample_rate: u32,
 }
 
 /// A keyword hit.
@@ -262,6 +275,42 @@ impl Store {
             return Err(StoreError::NoSuchNote(id));
         }
         Ok(())
+    }
+
+    /// The audio of note `id`: `None` for a note without audio, [`StoreError::NoSuchNote`] for no note.
+    pub fn recording(&self, id: i64) -> Result<Option<StoredRecording>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT r.path, r.duration_ms, r.sample_rate FROM notes n LEFT JOIN recordings r ON r.note_id = n.id
+                 WHERE n.id = ?1 ORDER BY r.id LIMIT 1",
+                [id],
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match row {
+            None => Err(StoreError::NoSuchNote(id)),
+            Some((Some(path), Some(ms), Some(rate))) => Ok(Some(StoredRecording {
+                path,
+                duration_ms: ms.max(0) as u64,
+                sample_rate: rate.clamp(0, u32::MAX as i64) as u32,
+            })),
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// Every recording path the notes reference.
+    pub fn recording_paths(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT path FROM recordings").map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(|e| self.err(e))
+    }
+
+    /// Whether any note references the recording at `path`.
+    pub fn references_recording(&self, path: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM recordings WHERE path = ?1)", [path], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     /// FTS5 keyword search, best first; the query is plain words, `"phrases"` and `prefix*`.
