@@ -18,6 +18,9 @@ use crate::asr::{self, AsrError, Job, Segment, Stream, StreamEvent, StreamOption
 use crate::audio::capture::{Capture, CaptureError, DeviceChoice};
 use crate::audio::{AudioError, SAMPLE_RATE, StreamResampler, ms_to_samples, samples_to_ms};
 use crate::cancel::CancelToken;
+use crate::notes::{Library, NotesError};
+use crate::recording::{RecordingError, RecordingWriter};
+use crate::store::Source;
 
 /// How often the worker looks at the microphone's ring buffer.
 const POLL: Duration = Duration::from_millis(20);
@@ -34,6 +37,9 @@ pub enum SessionError {
     /// The recogniser failed.
     #[error(transparent)]
     Asr(#[from] AsrError),
+    /// The recording or the note could not be saved.
+    #[error(transparent)]
+    Notes(#[from] NotesError),
     /// The session has already ended.
     #[error("the dictation session has ended")]
     Ended,
@@ -49,6 +55,8 @@ impl SessionError {
             SessionError::Capture(_) => "capture",
             SessionError::Audio(_) => "audio",
             SessionError::Asr(_) => "asr",
+            SessionError::Notes(NotesError::Recording(RecordingError::DiskFull { .. })) => "disk_full",
+            SessionError::Notes(_) => "notes",
             SessionError::Ended => "ended",
         }
     }
@@ -88,6 +96,11 @@ pub enum SessionEvent {
         /// What happened, in words.
         message: String,
     },
+    /// The dictation was saved as this note (with its recording), just before `Stopped`.
+    Saved {
+        /// The note's id.
+        id: i64,
+    },
     /// The session is over: the last event.
     Stopped {
         /// Audio the session received (ms).
@@ -104,7 +117,7 @@ impl SessionEvent {
 }
 
 /// How a session listens and transcribes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionConfig {
     /// Recogniser options (threads, language, prompt, voice-activity tuning).
     pub transcribe: TranscribeOptions,
@@ -114,6 +127,10 @@ pub struct SessionConfig {
     pub levels_per_second: u32,
     /// End the session by itself after this much time without speech (ms): hands-free notes.
     pub stop_after_silence_ms: Option<u64>,
+    /// Keep the dictation as a note of this library: the audio is journaled (encrypted, synced
+    /// every second) as it arrives, and the note is saved at the end ([`SessionEvent::Saved`]).
+    /// A crash leaves the journal, which the library recovers the next time it is opened.
+    pub save_to: Option<Arc<Library>>,
 }
 
 impl Default for SessionConfig {
@@ -123,6 +140,7 @@ impl Default for SessionConfig {
             stream: StreamOptions::default(),
             levels_per_second: 20,
             stop_after_silence_ms: None,
+            save_to: None,
         }
     }
 }
@@ -180,6 +198,8 @@ impl Session {
         let cancel = CancelToken::new();
         let job = Job { cancel: cancel.clone(), ..Job::default() };
         let stream = Stream::new(transcriber, config.transcribe.clone(), config.stream.clone(), job)?;
+        // Before any audio: a session that cannot keep what it hears must not start.
+        let journal = config.save_to.as_ref().map(|lib| lib.start_recording()).transpose()?;
         let (commands, rx) = channel();
         let (opened_tx, opened) = channel();
         let worker_cancel = cancel.clone();
@@ -190,12 +210,17 @@ impl Session {
                 let capture = match device.map(|d| Capture::open(&d)).transpose() {
                     Ok(capture) => capture,
                     Err(e) => {
+                        if let Some(journal) = journal {
+                            let _ = journal.discard();
+                        }
                         let _ = opened_tx.send(Err(e));
                         return;
                     }
                 };
                 let _ = opened_tx.send(Ok(()));
-                Worker::new(stream, worker_cancel, config, capture, events).run(rx);
+                let mut worker = Worker::new(stream, worker_cancel, config, capture, events);
+                worker.journal = journal;
+                worker.run(rx);
             })
             .map_err(|e| AudioError::Resample(format!("cannot start the dictation thread: {e}")))?;
         match opened.recv() {
@@ -255,6 +280,12 @@ struct Worker {
     cancel: CancelToken,
     /// The microphone failed and no other could be opened.
     input_gone: bool,
+    /// Where the audio is kept as it arrives, when saving.
+    journal: Option<RecordingWriter>,
+    /// Journaling failed (a full disk): what was written is kept, nothing more is tried.
+    journal_failed: bool,
+    /// Every final so far, for the note.
+    finals: Vec<Segment>,
     config: SessionConfig,
     capture: Option<Capture>,
     events: EventSink,
@@ -285,6 +316,9 @@ impl Worker {
             stream,
             cancel,
             input_gone: false,
+            journal: None,
+            journal_failed: false,
+            finals: Vec::new(),
             config,
             capture,
             events,
@@ -340,11 +374,33 @@ impl Worker {
                 self.report(&e.into());
             }
         }
-        // The microphone is closed before the last event: a shell may open it again at once.
+        // The microphone is closed before the last events: a shell may open it again at once.
         self.capture = None;
+        self.save(cancelled);
         let audio_ms = samples_to_ms(self.received as usize);
         let cancelled = self.is_cancelled();
         (self.events)(SessionEvent::Stopped { audio_ms, cancelled });
+    }
+
+    /// Finish the journal into a note (or throw it away when cancelled).
+    fn save(&mut self, cancelled: bool) {
+        let Some(journal) = self.journal.take() else { return };
+        if cancelled {
+            if let Err(e) = journal.discard() {
+                tracing::warn!("cancelled dictation: {e}");
+            }
+            return;
+        }
+        let Some(library) = self.config.save_to.clone() else { return };
+        let saved = journal
+            .finish()
+            .map_err(NotesError::from)
+            .and_then(|rec| library.add_recording(rec, std::mem::take(&mut self.finals), Source::Dictation));
+        match saved {
+            Ok(id) => (self.events)(SessionEvent::Saved { id }),
+            // The journal stays on disk: the library recovers it the next time it opens.
+            Err(e) => self.report(&e.into()),
+        }
     }
 
     fn is_cancelled(&self) -> bool {
@@ -442,6 +498,12 @@ impl Worker {
         }
         let pcm = std::mem::take(&mut self.pcm);
         self.received += pcm.len() as u64;
+        if let Some(journal) = self.journal.as_mut().filter(|_| !self.journal_failed)
+            && let Err(e) = journal.append(&pcm)
+        {
+            self.journal_failed = true;
+            self.report(&NotesError::from(e).into());
+        }
         let mut events = std::mem::take(&mut self.stream_events);
         let pushed = self.stream.push(&pcm, &mut events);
         if self.stream.in_speech() {
@@ -466,7 +528,12 @@ impl Worker {
         for event in events.drain(..) {
             (self.events)(match event {
                 StreamEvent::Partial(s) => SessionEvent::Partial(s),
-                StreamEvent::Final(s) => SessionEvent::Final(s),
+                StreamEvent::Final(s) => {
+                    if self.journal.is_some() {
+                        self.finals.push(s.clone());
+                    }
+                    SessionEvent::Final(s)
+                }
             });
         }
     }

@@ -133,7 +133,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
-        Command::Dictate(args) => cli::dictate::run(args),
+        Command::Dictate(args) => cli::dictate::run(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Models(command) => cli::models::run(command, cli.manifest),
         Command::Note(command) => cli::notes::note(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),

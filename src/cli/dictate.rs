@@ -5,7 +5,7 @@
 //! Outside checks rely on this contract: keep it stable. Errors and device changes go to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
@@ -32,6 +32,10 @@ pub struct DictateArgs {
     /// One JSON object per line: ready, level, partial, final, saved.
     #[arg(long)]
     json: bool,
+    /// Keep the dictation as a note, with its audio (encrypted; journaled as it is recorded, so
+    /// a crash loses at most a second: the next run recovers it). Prints the note's id.
+    #[arg(long)]
+    save: bool,
     /// Stop by itself after this many seconds without speech.
     #[arg(long, value_name = "SECS")]
     until_silence: Option<f64>,
@@ -47,13 +51,21 @@ pub struct DictateArgs {
 }
 
 /// Run `sotto dictate` until SIGINT, SIGTERM or `--until-silence`.
-pub fn run(args: DictateArgs) -> Result<bool> {
+pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
     if args.list_devices {
         return list(args.json);
     }
     let model = crate::model_path(args.model)?;
     tracing::info!("model: {}", model.display());
     let transcriber = Arc::new(Transcriber::load(&model)?);
+    // Unlocked before listening: a passphrase prompt must not run while speech goes unheard.
+    let save_to = if args.save {
+        let library = super::notes::open(data_dir, true)?;
+        super::notes::recover(&library, Some(&transcriber));
+        Some(Arc::new(library))
+    } else {
+        None
+    };
     let config = SessionConfig {
         transcribe: TranscribeOptions {
             threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
@@ -62,6 +74,7 @@ pub fn run(args: DictateArgs) -> Result<bool> {
             ..TranscribeOptions::default()
         },
         stop_after_silence_ms: args.until_silence.map(|s| (s.max(0.0) * 1000.0) as u64),
+        save_to,
         ..SessionConfig::default()
     };
     // Registered before the microphone opens: a signal right after `ready` must not kill us.
@@ -137,6 +150,7 @@ impl Printer {
                 self.note(&format!("sotto: {reason}; now listening on {device}"))?
             }
             SessionEvent::Stopped { .. } => {}
+            SessionEvent::Saved { id } if !self.json => self.note(&format!("saved as note {id}"))?,
             _ if self.json => {
                 writeln!(stdout, "{}", serde_json::to_string(event)?)?;
                 stdout.flush()?;

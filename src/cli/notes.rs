@@ -162,7 +162,8 @@ fn embedder_files() -> Option<EmbedderFiles> {
     })
 }
 
-fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
+/// Unlock the library of `dir`: $SOTTO_PASSPHRASE, else the OS keyring if enabled, else a prompt.
+pub fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
     let files = if with_embedder { embedder_files() } else { None };
     // An explicit passphrase wins; then the keyring if the user turned it on; then a prompt.
     if std::env::var_os("SOTTO_PASSPHRASE").is_none() && sotto::vault::keyring_enabled(dir) {
@@ -254,7 +255,7 @@ fn open_recovering(dir: &Path, with_embedder: bool) -> Result<Library> {
 
 /// Recover interrupted recordings, one stderr line per note made or recording kept unread. The
 /// model is loaded only when there is something to recover; trouble here never stops the command.
-fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
+pub fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
     let pending = match lib.interrupted() {
         Ok(pending) => pending,
         Err(e) => {

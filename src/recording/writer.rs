@@ -116,6 +116,13 @@ impl RecordingWriter {
         self.write_full_chunks()
     }
 
+    /// Throw the recording away (a cancelled dictation): the file is closed and removed.
+    pub fn discard(self) -> Result<(), RecordingError> {
+        let path = self.path.clone();
+        drop(self);
+        std::fs::remove_file(&path).map_err(|e| RecordingError::io(&path, e))
+    }
+
     /// Seal the rest as the final chunk, sync, and hand back what a note needs.
     pub fn finish(mut self) -> Result<FinishedRecording, RecordingError> {
         self.write_full_chunks()?;
