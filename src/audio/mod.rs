@@ -1,13 +1,16 @@
-//! Audio in: file decoding, resampling to 16 kHz mono, voice-activity segmentation.
+//! Audio in: file decoding, resampling to 16 kHz mono, voice-activity segmentation (energy or
+//! Silero VAD).
 
 mod decode;
 mod error;
 mod resample;
+pub mod silero;
 pub mod vad;
 
 pub use decode::{Decoded, decode_file, load_file};
 pub use error::AudioError;
 pub use resample::resample_mono;
+pub use silero::{SileroModel, SileroStream};
 
 /// The sample rate every model in Sotto consumes.
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -50,7 +50,7 @@ impl SileroModel {
             return Err(AudioError::Empty { path: path.to_path_buf() });
         }
         let invalid = |detail: String| AudioError::VadModel { path: path.to_path_buf(), detail };
-        let mut model = tract_onnx::onnx().model_for_read(&mut bytes.as_slice()).map_err(|e| invalid(one_line(&e)))?;
+        let model = tract_onnx::onnx().model_for_read(&mut bytes.as_slice()).map_err(|e| invalid(one_line(&e)))?;
         let names: Vec<&str> = model.inputs.iter().map(|o| model.node(o.node).name.as_str()).collect();
         if names != ["input", "h", "c"] || model.outputs.len() != 3 {
             return Err(invalid(format!(
@@ -148,7 +148,7 @@ impl Default for SileroState {
 }
 
 impl SileroState {
-    fn push(&mut self, plan: &TypedRunnableModel, samples: &[f32]) -> Result<Vec<f32>, AudioError> {
+    fn push(&mut self, plan: &Arc<TypedRunnableModel>, samples: &[f32]) -> Result<Vec<f32>, AudioError> {
         let mut probs = Vec::with_capacity((self.pending.len() + samples.len()) / FRAME);
         let mut rest = samples;
         if !self.pending.is_empty() {
@@ -171,7 +171,7 @@ impl SileroState {
         Ok(probs)
     }
 
-    fn flush(&mut self, plan: &TypedRunnableModel) -> Result<Option<f32>, AudioError> {
+    fn flush(&mut self, plan: &Arc<TypedRunnableModel>) -> Result<Option<f32>, AudioError> {
         if self.pending.is_empty() {
             return Ok(None);
         }
@@ -181,7 +181,7 @@ impl SileroState {
     }
 
     /// One model call over whole frames; advances state and context.
-    fn run(&mut self, plan: &TypedRunnableModel, frames: &[f32]) -> Result<Vec<f32>, AudioError> {
+    fn run(&mut self, plan: &Arc<TypedRunnableModel>, frames: &[f32]) -> Result<Vec<f32>, AudioError> {
         debug_assert!(!frames.is_empty() && frames.len() % FRAME == 0);
         let rows = frames.len() / FRAME;
         let mut input = Vec::with_capacity(rows * (CONTEXT + FRAME));
@@ -195,7 +195,7 @@ impl SileroState {
         let outputs = plan
             .run(tvec![input.into_tvalue(), self.h.clone().into_tvalue(), self.c.clone().into_tvalue()])
             .map_err(|e| failed(&e))?;
-        let probs = outputs[0].as_slice::<f32>().map_err(|e| failed(&e))?.to_vec();
+        let probs: Vec<f32> = outputs[0].to_plain_array_view::<f32>().map_err(|e| failed(&e))?.iter().copied().collect();
         if probs.len() != rows {
             return Err(failed(&format!("{} probabilities for {rows} frames", probs.len())));
         }
