@@ -60,7 +60,7 @@ fn room_noise(samples: usize, pink_dbfs: f32, hum_dbfs: f32, seed: u64) -> Vec<f
         .map(|&w| {
             b[0] = 0.99886 * b[0] + w * 0.0555179;
             b[1] = 0.99332 * b[1] + w * 0.0750759;
-            b[2] = 0.96900 * b[2] + w * 0.1538520;
+            b[2] = 0.96900 * b[2] + w * 0.153852;
             b[3] = 0.86650 * b[3] + w * 0.3104856;
             b[4] = 0.55000 * b[4] + w * 0.5329522;
             b[5] = -0.7616 * b[5] - w * 0.0168980;
@@ -185,7 +185,8 @@ fn silero_finds_each_clip_in_a_noisy_room() {
     eprintln!("noisy room: silero found {:?}; speech is at {:?}", spans(&found), scene.speech);
     assert_one_utterance_per_clip(&scene, &found, &config);
     // The whole-recording path (the transcriber's gate and --vad) agrees with the live one.
-    let whole: Vec<(u64, u64)> = vad::utterances(&scene.audio, &config).iter().map(|u| (u.start_ms(), u.end_ms())).collect();
+    let whole: Vec<(u64, u64)> =
+        vad::utterances(&scene.audio, &config).iter().map(|u| (u.start_ms(), u.end_ms())).collect();
     assert_eq!(whole, spans(&found));
     energy_report("noisy room", &scene);
 }
@@ -307,7 +308,11 @@ fn silero_runs_far_faster_than_real_time() {
     let took = t.elapsed().as_secs_f64();
     let audio_s = scene.audio.len() as f64 / SAMPLE_RATE as f64;
     assert_eq!(probs.len(), scene.audio.len().div_ceil(silero::FRAME));
-    eprintln!("silero, whole recording: {audio_s:.1} s of audio in {:.1} ms ({:.0}x real time)", took * 1e3, audio_s / took);
+    eprintln!(
+        "silero, whole recording: {audio_s:.1} s of audio in {:.1} ms ({:.0}x real time)",
+        took * 1e3,
+        audio_s / took
+    );
     // ~250-500x measured on one core; 20x leaves room for a loaded CI machine.
     assert!(audio_s / took > 20.0, "{:.1}x real time", audio_s / took);
     // Live: 100 ms callbacks, three frames or so per model call.

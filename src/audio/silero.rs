@@ -185,7 +185,7 @@ impl SileroState {
 
     /// One model call over whole frames; advances state and context.
     fn run(&mut self, plan: &Arc<TypedRunnableModel>, frames: &[f32]) -> Result<Vec<f32>, AudioError> {
-        debug_assert!(!frames.is_empty() && frames.len() % FRAME == 0);
+        debug_assert!(!frames.is_empty() && frames.len().is_multiple_of(FRAME));
         let rows = frames.len() / FRAME;
         let mut input = Vec::with_capacity(rows * (CONTEXT + FRAME));
         for frame in frames.chunks_exact(FRAME) {
@@ -202,7 +202,8 @@ impl SileroState {
         let outputs = runner
             .run(tvec![input.into_tvalue(), self.h.clone().into_tvalue(), self.c.clone().into_tvalue()])
             .map_err(|e| failed(&e))?;
-        let probs: Vec<f32> = outputs[0].to_plain_array_view::<f32>().map_err(|e| failed(&e))?.iter().copied().collect();
+        let probs: Vec<f32> =
+            outputs[0].to_plain_array_view::<f32>().map_err(|e| failed(&e))?.iter().copied().collect();
         if probs.len() != rows {
             return Err(failed(&format!("{} probabilities for {rows} frames", probs.len())));
         }

@@ -192,17 +192,18 @@ impl Hysteresis {
 #[derive(Debug)]
 enum Detector {
     Energy(FrameClassifier),
-    Silero(SileroDetector),
+    /// Boxed: tract's run state makes it ten times the energy detector's size.
+    Silero(Box<SileroDetector>),
 }
 
 impl Detector {
     fn new(config: &VadConfig) -> Self {
         match &config.silero {
-            Some(model) => Self::Silero(SileroDetector {
+            Some(model) => Self::Silero(Box::new(SileroDetector {
                 stream: SileroStream::new(model.clone()),
                 hysteresis: Hysteresis { onset: config.silero_onset, offset: config.silero_offset, voiced: false },
                 failed: false,
-            }),
+            })),
             None => Self::Energy(FrameClassifier::new(config.clone())),
         }
     }
