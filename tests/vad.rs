@@ -323,3 +323,18 @@ fn silero_runs_far_faster_than_real_time() {
     assert_eq!(found.len(), scene.speech.len());
     assert!(audio_s / took > 20.0, "{:.1}x real time", audio_s / took);
 }
+
+#[test]
+fn long_speech_is_cut_below_the_limit_with_silero() {
+    let scene = scene(None, |n| room_noise(n, -45.0, -50.0, 7));
+    let config = VadConfig { max_utterance_ms: 3_000, ..silero_config() };
+    let found = vad::utterances(&scene.audio, &config);
+    let spans: Vec<(u64, u64)> = found.iter().map(|u| (u.start_ms(), u.end_ms())).collect();
+    assert!(found.iter().all(|u| u.samples.len() <= ms_to_samples(3_000)), "{spans:?}");
+    // The 7 s first clip needs at least three pieces, cut back to back: no audio lost.
+    let (start, end) = scene.speech[0];
+    let first: Vec<&Utterance> = found.iter().filter(|u| u.start_ms() < end && u.end_ms() > start).collect();
+    assert!(first.len() >= 3, "{spans:?}");
+    assert!(first.windows(2).all(|w| w[0].end_sample() == w[1].start_sample), "{spans:?}");
+    assert!(first[0].start_ms() <= start + TOLERANCE_MS as u64 && first.last().unwrap().end_ms() + 400 >= end);
+}

@@ -20,9 +20,9 @@ pub const FRAME: usize = (SAMPLE_RATE / 50) as usize;
 /// Tuning of the voice-activity segmenter.
 #[derive(Debug, Clone)]
 pub struct VadConfig {
-    /// Frames quieter than this (dBFS) are never speech.
+    /// Energy detector: frames quieter than this (dBFS) are never speech.
     pub min_level_db: f32,
-    /// How far above the tracked noise floor (dB) a frame must rise to start speech.
+    /// Energy detector: how far above the tracked noise floor (dB) a frame must rise to start speech.
     pub margin_db: f32,
     /// Continuous silence (ms) that closes an utterance.
     pub min_silence_ms: u32,
