@@ -110,7 +110,7 @@ impl fmt::Debug for SileroStream {
 }
 
 impl SileroStream {
-    /// A stream that starts from silence (zero state and context), as the model was trained.
+    /// A stream that starts from silence (zero state and context), as silero's own front-end does.
     pub fn new(model: Arc<SileroModel>) -> Self {
         Self { model, state: SileroState::default() }
     }
@@ -310,5 +310,33 @@ mod tests {
         assert!(other.is_file(), "missing {} — run `make fixtures` first", other.display());
         let err = SileroModel::load(&other).unwrap_err();
         assert!(err.to_string().contains("not Silero"), "{err}");
+    }
+
+    #[test]
+    fn damaged_bytes_are_errors_or_a_working_model_never_a_panic() {
+        let bytes = std::fs::read(model().path()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.onnx");
+        let mut state = 12345u64;
+        let mut errors = 0;
+        for i in 0..100 {
+            let mut damaged = bytes.clone();
+            // Half in the graph's header and node list, half anywhere (mostly weights).
+            let span = if i % 2 == 0 { 4000 } else { damaged.len() };
+            for _ in 0..1 + i % 8 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                damaged[(state >> 33) as usize % span] ^= (state >> 20) as u8 | 1;
+            }
+            std::fs::write(&path, &damaged).unwrap();
+            match std::panic::catch_unwind(|| SileroModel::load(&path)) {
+                Err(_) => panic!("damage {i} made the loader panic"),
+                Ok(Err(_)) => errors += 1,
+                // Flipped weights can still make a runnable model; its output stays probabilities.
+                Ok(Ok(m)) => {
+                    assert!(m.probabilities(&[0.1; FRAME * 3]).unwrap().iter().all(|p| (0.0..=1.0).contains(p)))
+                }
+            }
+        }
+        assert!(errors > 10, "only {errors} of 100 damaged files were refused");
     }
 }
