@@ -220,6 +220,15 @@ fn room_noise_alone_is_neither_speech_nor_text() {
     let ungated = TranscribeOptions { vad_gate: false, ..options };
     let text = text_of(&transcriber().transcribe(&room, &ungated).expect("transcribes"));
     eprintln!("room noise alone, no VAD gate: whisper says {text:?}");
+    // Louder rooms: Silero still hears no speech; the energy VAD, whose floor starts at a quiet
+    // room's level, opens at the start and stays open (printed only).
+    for (pink, hum) in [(-35.0, -40.0), (-25.0, -30.0)] {
+        let room = room_noise(ms_to_samples(30_000), pink, hum, 3);
+        let found = spans(&live(&room, &silero_config()));
+        assert!(found.is_empty(), "silero, pink noise at {pink} dBFS: {found:?}");
+        let energy = spans(&live(&room, &VadConfig::default()));
+        eprintln!("room noise alone at {pink} dBFS: energy VAD found {energy:?}");
+    }
 }
 
 /// Final segments of `audio` streamed in 100 ms chunks (no partials).
