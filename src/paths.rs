@@ -49,6 +49,15 @@ fn default_model_in(dirs: &[PathBuf], bf16: bool) -> Result<PathBuf, Vec<PathBuf
     candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
 }
 
+/// The Silero VAD model (`silero_vad_16k_sequence.onnx`), first found in [`model_dirs`].
+pub fn silero_model() -> Option<PathBuf> {
+    silero_model_in(&model_dirs())
+}
+
+fn silero_model_in(dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter().map(|d| d.join(crate::audio::silero::MODEL_FILE)).find(|p| p.is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +77,16 @@ mod tests {
         std::fs::write(first.path().join(DEFAULT_MODEL_FILE_BF16), b"").unwrap();
         assert_eq!(default_model_in(&dirs, true).unwrap(), first.path().join(DEFAULT_MODEL_FILE_BF16));
         assert_eq!(default_model_in(&dirs, false).unwrap(), first.path().join(DEFAULT_MODEL_FILE));
+    }
+
+    #[test]
+    fn the_silero_model_is_found_in_the_first_dir_that_has_it() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let dirs = [first.path().to_path_buf(), second.path().to_path_buf()];
+        assert_eq!(silero_model_in(&dirs), None);
+        std::fs::write(second.path().join(crate::audio::silero::MODEL_FILE), b"").unwrap();
+        assert_eq!(silero_model_in(&dirs), Some(second.path().join(crate::audio::silero::MODEL_FILE)));
+        std::fs::write(first.path().join(crate::audio::silero::MODEL_FILE), b"").unwrap();
+        assert_eq!(silero_model_in(&dirs), Some(first.path().join(crate::audio::silero::MODEL_FILE)));
     }
 }

@@ -44,4 +44,15 @@ pub enum AudioError {
     /// The resampler rejected its input.
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// The voice-activity model file is not a runnable Silero VAD model.
+    #[error("{path}: not a usable Silero VAD model: {detail}")]
+    VadModel {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        detail: String,
+    },
+    /// The voice-activity model failed on audio after loading.
+    #[error("voice-activity model failed: {0}")]
+    VadRun(String),
 }

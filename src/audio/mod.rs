@@ -1,15 +1,17 @@
 //! Audio in: microphone capture, file decoding, resampling to 16 kHz mono, voice-activity
-//! segmentation.
+//! segmentation (energy or Silero VAD).
 
 pub mod capture;
 mod decode;
 mod error;
 mod resample;
+pub mod silero;
 pub mod vad;
 
 pub use decode::{Decoded, decode_file, load_file};
 pub use error::AudioError;
 pub use resample::{StreamResampler, resample_mono};
+pub use silero::{SileroModel, SileroStream};
 
 /// The sample rate every model in Sotto consumes.
 pub const SAMPLE_RATE: u32 = 16_000;

@@ -1,25 +1,28 @@
 //! Voice-activity segmentation: splits a stream into utterances so pauses close segments
 //! and silence never reaches the recogniser.
 //!
-//! The detector is energy-based against an adaptive noise floor (minimum statistics over the
-//! last ~1.5 s), with hysteresis, pre-roll and post-roll. It is cheap enough to run on every
-//! mic callback on a phone; a neural VAD can replace [`FrameClassifier`] behind the same
-//! [`Segmenter`] later.
+//! Two frame detectors sit behind the same [`Segmenter`] (pre-roll, post-roll, minimum
+//! speech and silence, long-utterance cuts):
+//! - Silero VAD ([`super::silero`], 32 ms frames) when [`VadConfig::silero`] holds a model: a
+//!   neural network that tells speech from noise, hum and music, with silero's own hysteresis.
+//! - Otherwise energy against an adaptive noise floor ([`FrameClassifier`], 20 ms frames):
+//!   no model file, cheapest, but any sound loud enough above the floor counts as speech.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
+use super::silero::{self, SileroModel, SileroStream};
 use super::{SAMPLE_RATE, ms_to_samples};
 
-/// Analysis frame: 20 ms at 16 kHz.
+/// Analysis frame of the energy detector: 20 ms at 16 kHz.
 pub const FRAME: usize = (SAMPLE_RATE / 50) as usize;
-const FRAME_MS: u32 = 20;
 
 /// Tuning of the voice-activity segmenter.
 #[derive(Debug, Clone)]
 pub struct VadConfig {
-    /// Frames quieter than this (dBFS) are never speech.
+    /// Energy detector: frames quieter than this (dBFS) are never speech.
     pub min_level_db: f32,
-    /// How far above the tracked noise floor (dB) a frame must rise to start speech.
+    /// Energy detector: how far above the tracked noise floor (dB) a frame must rise to start speech.
     pub margin_db: f32,
     /// Continuous silence (ms) that closes an utterance.
     pub min_silence_ms: u32,
@@ -31,6 +34,13 @@ pub struct VadConfig {
     pub post_roll_ms: u32,
     /// Utterances are cut at the quietest point before this length (ms): whisper's window is 30 s.
     pub max_utterance_ms: u32,
+    /// Silero VAD decides which frames are speech when set; energy against the noise floor
+    /// (`min_level_db`, `margin_db`) otherwise.
+    pub silero: Option<Arc<SileroModel>>,
+    /// Silero: speech starts (and a pause ends) at this probability (silero's `threshold`).
+    pub silero_onset: f32,
+    /// Silero: once speaking, a pause starts below this probability (silero's `neg_threshold`).
+    pub silero_offset: f32,
 }
 
 impl Default for VadConfig {
@@ -43,8 +53,27 @@ impl Default for VadConfig {
             pre_roll_ms: 300,
             post_roll_ms: 300,
             max_utterance_ms: 25_000,
+            silero: None,
+            silero_onset: 0.5,
+            silero_offset: 0.35,
         }
     }
+}
+
+impl VadConfig {
+    /// The default tuning with Silero VAD as the detector.
+    pub fn with_silero(model: Arc<SileroModel>) -> Self {
+        Self { silero: Some(model), ..Self::default() }
+    }
+}
+
+/// Which detector a [`Segmenter`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectorKind {
+    /// Energy against an adaptive noise floor, 20 ms frames.
+    Energy,
+    /// Silero VAD, 32 ms frames.
+    Silero,
 }
 
 /// One stretch of speech, with the pre- and post-roll around it.
@@ -111,18 +140,110 @@ pub fn level_db(frame: &[f32]) -> f32 {
     10.0 * (power + 1e-12).log10()
 }
 
+/// Silero's per-frame probabilities turned into speech or pause.
+#[derive(Debug)]
+struct SileroDetector {
+    stream: SileroStream,
+    hysteresis: Hysteresis,
+    /// The model failed once; every frame since counts as speech.
+    failed: bool,
+}
+
+impl SileroDetector {
+    /// Probabilities of whole frames, scored in one model call.
+    fn probabilities(&mut self, frames: &[f32]) -> Vec<f32> {
+        if !self.failed {
+            match self.stream.push(frames) {
+                Ok(probs) => return probs,
+                Err(e) => {
+                    // Cannot happen with a model that passed `SileroModel::load`'s probe; if it
+                    // does, losing what the user says is worse than letting whisper (and its own
+                    // no-speech check) hear the pauses.
+                    tracing::warn!("{e}; all audio counts as speech from here on");
+                    self.failed = true;
+                }
+            }
+        }
+        vec![1.0; frames.len() / silero::FRAME]
+    }
+
+    fn is_speech(&mut self, prob: f32) -> bool {
+        self.hysteresis.next(prob)
+    }
+}
+
+/// Speech starts at `onset` and lasts until a frame falls below `offset`; frames in between keep
+/// the state they find, as in silero's `get_speech_timestamps`.
+#[derive(Debug, Clone, Copy)]
+struct Hysteresis {
+    onset: f32,
+    offset: f32,
+    voiced: bool,
+}
+
+impl Hysteresis {
+    fn next(&mut self, prob: f32) -> bool {
+        self.voiced = if self.voiced { prob >= self.offset } else { prob >= self.onset };
+        self.voiced
+    }
+}
+
+/// The per-frame detector of a segmenter.
+#[derive(Debug)]
+enum Detector {
+    Energy(FrameClassifier),
+    /// Boxed: tract's run state makes it ten times the energy detector's size.
+    Silero(Box<SileroDetector>),
+}
+
+impl Detector {
+    fn new(config: &VadConfig) -> Self {
+        match &config.silero {
+            Some(model) => Self::Silero(Box::new(SileroDetector {
+                stream: SileroStream::new(model.clone()),
+                hysteresis: Hysteresis { onset: config.silero_onset, offset: config.silero_offset, voiced: false },
+                failed: false,
+            })),
+            None => Self::Energy(FrameClassifier::new(config.clone())),
+        }
+    }
+
+    fn kind(&self) -> DetectorKind {
+        match self {
+            Self::Energy(_) => DetectorKind::Energy,
+            Self::Silero(_) => DetectorKind::Silero,
+        }
+    }
+
+    fn frame_len(&self) -> usize {
+        match self {
+            Self::Energy(_) => FRAME,
+            Self::Silero(_) => silero::FRAME,
+        }
+    }
+
+    /// Speech frames in a row that open an utterance: 60 ms of energy, so clicks do not; Silero
+    /// tells clicks from speech itself and opens on its first speech frame, as silero does.
+    fn onset_frames(&self) -> usize {
+        match self {
+            Self::Energy(_) => 3,
+            Self::Silero(_) => 1,
+        }
+    }
+}
+
 /// Streaming segmenter: feed 16 kHz samples in any chunk size, collect closed utterances.
 #[derive(Debug)]
 pub struct Segmenter {
     config: VadConfig,
-    classifier: FrameClassifier,
+    detector: Detector,
     /// Samples not yet forming a whole frame.
     pending: Vec<f32>,
     /// Total samples consumed into frames.
     position: u64,
     /// Recent silence kept as pre-roll.
     pre_roll: VecDeque<f32>,
-    /// Consecutive speech frames while idle (onset needs a few).
+    /// Consecutive speech frames while idle (onset may need a few).
     onset_run: usize,
     open: Option<Open>,
 }
@@ -135,19 +256,19 @@ struct Open {
     speech_end: usize,
     speech_frames: usize,
     silence_run: usize,
-    /// Per-frame levels, to cut long utterances at their quietest point.
+    /// Levels of the frames that end at the end of `samples` (only the first may be partial,
+    /// from the pre-roll), to cut long utterances at their quietest point.
     levels: Vec<f32>,
 }
 
-const ONSET_FRAMES: usize = 3;
-
 impl Segmenter {
-    /// A segmenter with the given tuning.
+    /// A segmenter with the given tuning; Silero VAD when `config.silero` holds a model.
     pub fn new(config: VadConfig) -> Self {
+        let detector = Detector::new(&config);
         Self {
-            classifier: FrameClassifier::new(config.clone()),
+            pending: Vec::with_capacity(detector.frame_len()),
+            detector,
             config,
-            pending: Vec::with_capacity(FRAME),
             position: 0,
             pre_roll: VecDeque::new(),
             onset_run: 0,
@@ -155,26 +276,35 @@ impl Segmenter {
         }
     }
 
+    /// The detector deciding which frames are speech.
+    pub fn detector(&self) -> DetectorKind {
+        self.detector.kind()
+    }
+
+    /// Samples per analysis frame: 320 (energy, 20 ms) or 512 (Silero, 32 ms).
+    pub fn frame_len(&self) -> usize {
+        self.detector.frame_len()
+    }
+
     /// Consume samples; returns every utterance that closed within them.
     pub fn push(&mut self, samples: &[f32]) -> Vec<Utterance> {
+        let frame_len = self.frame_len();
         let mut closed = Vec::new();
         let mut rest = samples;
         if !self.pending.is_empty() {
-            let take = (FRAME - self.pending.len()).min(rest.len());
+            let take = (frame_len - self.pending.len()).min(rest.len());
             self.pending.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if self.pending.len() == FRAME {
+            if self.pending.len() == frame_len {
                 let frame = std::mem::take(&mut self.pending);
-                self.frame(&frame, &mut closed);
+                self.frames(&frame, &mut closed);
                 self.pending = frame;
                 self.pending.clear();
             }
         }
-        let mut chunks = rest.chunks_exact(FRAME);
-        for frame in &mut chunks {
-            self.frame(frame, &mut closed);
-        }
-        self.pending.extend_from_slice(chunks.remainder());
+        let whole = rest.len() / frame_len * frame_len;
+        self.frames(&rest[..whole], &mut closed);
+        self.pending.extend_from_slice(&rest[whole..]);
         closed
     }
 
@@ -198,28 +328,49 @@ impl Segmenter {
         self.open.is_some()
     }
 
-    fn frame(&mut self, frame: &[f32], closed: &mut Vec<Utterance>) {
-        let in_speech = self.open.is_some();
-        let speech = self.classifier.is_speech(frame, in_speech);
-        self.position += frame.len() as u64;
+    /// Classify and consume whole frames.
+    fn frames(&mut self, frames: &[f32], closed: &mut Vec<Utterance>) {
+        if frames.is_empty() {
+            return;
+        }
+        let frame_len = self.frame_len();
+        // Silero scores all of them in one model call: per-call overhead is most of its cost.
+        let probs = match &mut self.detector {
+            Detector::Silero(d) => d.probabilities(frames),
+            Detector::Energy(_) => Vec::new(),
+        };
+        for (i, frame) in frames.chunks_exact(frame_len).enumerate() {
+            let speech = match &mut self.detector {
+                Detector::Energy(c) => c.is_speech(frame, self.open.is_some()),
+                Detector::Silero(d) => d.is_speech(probs[i]),
+            };
+            self.frame(frame, speech, closed);
+        }
+    }
+
+    fn frame(&mut self, frame: &[f32], speech: bool, closed: &mut Vec<Utterance>) {
+        let frame_len = frame.len();
+        let onset_frames = self.detector.onset_frames();
+        self.position += frame_len as u64;
         match self.open.as_mut() {
             None => {
                 self.pre_roll.extend(frame.iter().copied());
-                let keep = ms_to_samples(self.config.pre_roll_ms as u64).max(FRAME * ONSET_FRAMES);
+                let keep = ms_to_samples(self.config.pre_roll_ms as u64).max(frame_len * onset_frames);
                 while self.pre_roll.len() > keep {
                     self.pre_roll.pop_front();
                 }
                 self.onset_run = if speech { self.onset_run + 1 } else { 0 };
-                if self.onset_run >= ONSET_FRAMES {
+                if self.onset_run >= onset_frames {
                     let samples: Vec<f32> = self.pre_roll.drain(..).collect();
                     let start_sample = self.position - samples.len() as u64;
                     let speech_end = samples.len();
-                    let levels = samples.chunks(FRAME).map(level_db).collect();
+                    // From the end, so each level but the first covers a whole frame.
+                    let levels = samples.rchunks(frame_len).rev().map(level_db).collect();
                     self.open = Some(Open {
                         start_sample,
                         samples,
                         speech_end,
-                        speech_frames: ONSET_FRAMES,
+                        speech_frames: onset_frames,
                         silence_run: 0,
                         levels,
                     });
@@ -236,7 +387,7 @@ impl Segmenter {
                 } else {
                     open.silence_run += 1;
                 }
-                if open.silence_run as u32 * FRAME_MS >= self.config.min_silence_ms {
+                if open.silence_run * frame_len >= ms_to_samples(self.config.min_silence_ms as u64) {
                     let open = self.open.take().expect("open utterance");
                     if let Some(u) = self.close(open) {
                         closed.push(u);
@@ -257,7 +408,7 @@ impl Segmenter {
         while self.pre_roll.len() > keep {
             self.pre_roll.pop_front();
         }
-        if open.speech_frames as u32 * FRAME_MS < self.config.min_speech_ms {
+        if open.speech_frames * self.frame_len() < ms_to_samples(self.config.min_speech_ms as u64) {
             return None;
         }
         Some(Utterance { start_sample: open.start_sample, samples: open.samples })
@@ -269,7 +420,8 @@ impl Segmenter {
         let from = frames * 2 / 3;
         let cut_frame =
             (from..frames).min_by(|&a, &b| open.levels[a].total_cmp(&open.levels[b])).unwrap_or(frames).max(1);
-        let cut = (cut_frame * FRAME).min(open.samples.len());
+        // Levels count back from the end of the samples in whole frames.
+        let cut = open.samples.len().saturating_sub((frames.max(cut_frame) - cut_frame) * self.frame_len());
         let mut samples = open.samples;
         let tail = samples.split_off(cut);
         let tail_levels = open.levels[cut_frame.min(frames)..].to_vec();
@@ -360,6 +512,20 @@ mod tests {
         assert_eq!(spans(&whole), spans(&chunked));
         assert_eq!(whole.len(), 2);
         assert_eq!(whole[0].start_sample, 0, "speech at the very start of a stream is kept");
+    }
+
+    #[test]
+    fn silero_hysteresis_opens_at_the_onset_and_closes_below_the_offset() {
+        let mut h = Hysteresis { onset: 0.5, offset: 0.35, voiced: false };
+        let probs = [0.45, 0.5, 0.4, 0.36, 0.34, 0.45, 0.49, 0.7, 0.1];
+        let speech: Vec<bool> = probs.iter().map(|&p| h.next(p)).collect();
+        assert_eq!(speech, [false, true, true, true, false, false, false, true, false]);
+    }
+
+    #[test]
+    fn the_energy_detector_is_the_default() {
+        let seg = Segmenter::new(VadConfig::default());
+        assert_eq!((seg.detector(), seg.frame_len()), (DetectorKind::Energy, FRAME));
     }
 
     #[test]
