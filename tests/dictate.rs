@@ -12,15 +12,18 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mic::{room_noise, virtual_mic, write_wav};
+use mic::{virtual_mic, write_wav};
 use sotto::asr::{Segment, StreamOptions, TranscribeOptions};
 use sotto::audio::capture::DeviceChoice;
+use sotto::audio::vad::VadConfig;
 use sotto::audio::{load_file, ms_to_samples, resample_mono};
 use sotto::dictation::{Session, SessionConfig, SessionEvent};
 use sotto::text::wer::{normalize, wer};
 
+/// What `sotto dictate` runs: Silero VAD, one thread.
 fn config() -> SessionConfig {
-    SessionConfig { transcribe: TranscribeOptions { threads: 1, ..TranscribeOptions::default() }, ..SessionConfig::default() }
+    let transcribe = TranscribeOptions { threads: 1, vad: VadConfig::with_silero(silero_model()), ..Default::default() };
+    SessionConfig { transcribe, ..SessionConfig::default() }
 }
 
 /// A session whose events arrive on a channel.
@@ -141,7 +144,7 @@ fn noisy_dictation(dir: &std::path::Path) -> (std::path::PathBuf, String, Vec<(u
         audio.extend(vec![0.0; ms_to_samples(pauses.get(i).copied().unwrap_or(2_000))]);
         refs.push(reference);
     }
-    let noise = room_noise(audio.len(), -45.0, 7);
+    let noise = room_noise(audio.len(), -45.0, -50.0, 7);
     for (s, n) in audio.iter_mut().zip(noise) {
         *s += n;
     }
@@ -319,9 +322,9 @@ fn a_microphone_kept_open_keeps_the_first_words_spoken_before_the_start() {
     let dir = tempfile::tempdir().unwrap();
     // "and mister john dashwood had then leisure to consider ...", after half a second of room tone.
     let (path, reference) = librivox().remove(0);
-    let mut audio = room_noise(ms_to_samples(500), -50.0, 3);
+    let mut audio = room_noise(ms_to_samples(500), -50.0, -55.0, 3);
     audio.extend(load_file(&path).unwrap());
-    audio.extend(room_noise(ms_to_samples(1_000), -50.0, 4));
+    audio.extend(room_noise(ms_to_samples(1_000), -50.0, -55.0, 4));
     let wav = dir.path().join("late.wav");
     write_wav(&wav, &audio);
     let _speaker = mic.speaker();

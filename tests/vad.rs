@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use common::*;
-use sotto::asr::{Job, StreamEvent, StreamOptions, TranscribeOptions};
+use sotto::asr::{Job, Stream, StreamEvent, StreamOptions, TranscribeOptions};
 use sotto::audio::vad::{self, DetectorKind, Segmenter, Utterance, VadConfig};
-use sotto::audio::{SAMPLE_RATE, SileroModel, load_file, ms_to_samples, samples_to_ms, silero};
+use sotto::audio::{SAMPLE_RATE, load_file, ms_to_samples, samples_to_ms};
 use sotto::text::wer::wer;
 
 /// Detected bounds may be this far (ms) from the true speech bounds, beyond pre- and post-roll.
@@ -18,69 +17,8 @@ const TOLERANCE_MS: i64 = 400;
 /// Samples per mic callback in the live tests (100 ms).
 const CALLBACK: usize = 1_600;
 
-/// The real Silero model (made by `models/fetch-fixtures`), loaded once per test binary.
-fn silero_model() -> Arc<SileroModel> {
-    static MODEL: OnceLock<Arc<SileroModel>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let path = cache().join("models").join(silero::MODEL_FILE);
-            assert!(path.exists(), "missing model {} — run `make fixtures` first", path.display());
-            Arc::new(SileroModel::load(&path).expect("the fixture model loads"))
-        })
-        .clone()
-}
-
 fn silero_config() -> VadConfig {
     VadConfig::with_silero(silero_model())
-}
-
-/// Amplitude of a level in dBFS.
-fn amplitude(dbfs: f32) -> f32 {
-    10f32.powf(dbfs / 20.0)
-}
-
-fn rms_dbfs(samples: &[f32]) -> f32 {
-    let power = samples.iter().map(|s| s * s).sum::<f32>() / samples.len().max(1) as f32;
-    10.0 * (power + 1e-20).log10()
-}
-
-/// `samples` scaled to an RMS of `dbfs`.
-fn scaled_to(samples: &[f32], dbfs: f32) -> Vec<f32> {
-    let gain = amplitude(dbfs - rms_dbfs(samples));
-    samples.iter().map(|s| s * gain).collect()
-}
-
-/// A room: pink noise (Paul Kellet's filter over uniform white noise) at `pink_dbfs` RMS plus
-/// 50 Hz mains hum with its 2nd, 3rd and 5th harmonics at `hum_dbfs` RMS. Deterministic.
-fn room_noise(samples: usize, pink_dbfs: f32, hum_dbfs: f32, seed: u64) -> Vec<f32> {
-    let white = noise(samples, 1.0, seed);
-    let mut b = [0f32; 7];
-    let pink: Vec<f32> = white
-        .iter()
-        .map(|&w| {
-            b[0] = 0.99886 * b[0] + w * 0.0555179;
-            b[1] = 0.99332 * b[1] + w * 0.0750759;
-            b[2] = 0.96900 * b[2] + w * 0.153852;
-            b[3] = 0.86650 * b[3] + w * 0.3104856;
-            b[4] = 0.55000 * b[4] + w * 0.5329522;
-            b[5] = -0.7616 * b[5] - w * 0.0168980;
-            let out = b.iter().sum::<f32>() + w * 0.5362;
-            b[6] = w * 0.115926;
-            out
-        })
-        .collect();
-    let hum: Vec<f32> = (0..samples)
-        .map(|i| {
-            let t = i as f32 / SAMPLE_RATE as f32;
-            [(1.0, 1.0, 0.0), (2.0, 0.5, 0.7), (3.0, 0.3, 1.9), (5.0, 0.15, 2.6)]
-                .iter()
-                .map(|&(k, a, phase)| a * (2.0 * std::f32::consts::PI * 50.0 * k * t + phase).sin())
-                .sum()
-        })
-        .collect();
-    let pink = scaled_to(&pink, pink_dbfs);
-    let hum = scaled_to(&hum, hum_dbfs);
-    pink.iter().zip(&hum).map(|(p, h)| p + h).collect()
 }
 
 /// Where speech really is in a clean clip (ms): first and last 10 ms with a level within 35 dB
@@ -234,14 +172,13 @@ fn room_noise_alone_is_neither_speech_nor_text() {
 /// Final segments of `audio` streamed in 100 ms chunks (no partials).
 fn stream_finals(audio: &[f32], vad: VadConfig) -> Vec<sotto::asr::Segment> {
     let options = TranscribeOptions { threads: 1, vad, ..TranscribeOptions::default() };
-    let mut stream = transcriber()
-        .stream(options, StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, Job::default())
-        .expect("stream starts");
+    let options_stream = StreamOptions { partial_every_ms: None, ..StreamOptions::default() };
+    let mut stream = Stream::new(transcriber().clone(), options, options_stream, Job::default()).expect("stream starts");
     let mut events = Vec::new();
     for chunk in audio.chunks(CALLBACK) {
-        events.extend(stream.push(chunk).expect("push"));
+        stream.push(chunk, &mut events).expect("push");
     }
-    events.extend(stream.finish().expect("finish"));
+    stream.finish(&mut events).expect("finish");
     events
         .into_iter()
         .map(|e| match e {

@@ -14,7 +14,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use sotto::asr::{TranscribeOptions, Transcriber};
+use sotto::audio::SileroModel;
 use sotto::audio::capture::{DeviceChoice, input_devices};
+use sotto::audio::vad::VadConfig;
+use sotto::paths;
 use sotto::dictation::{Session, SessionConfig, SessionEvent};
 
 /// `sotto dictate` arguments.
@@ -71,6 +74,7 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
             threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
             language: args.language,
             initial_prompt: args.prompt,
+            vad: live_vad()?,
             ..TranscribeOptions::default()
         },
         stop_after_silence_ms: args.until_silence.map(|s| (s.max(0.0) * 1000.0) as u64),
@@ -108,6 +112,21 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
     out.end()?;
     session.wait();
     Ok(true)
+}
+
+/// Silero VAD where its model is installed (it tells speech from room noise; the energy VAD
+/// mistakes steady noise for speech and misses pauses in it), else the energy VAD.
+fn live_vad() -> Result<VadConfig> {
+    match paths::silero_model() {
+        Some(path) => {
+            tracing::info!("voice activity: Silero ({})", path.display());
+            Ok(VadConfig::with_silero(Arc::new(SileroModel::load(&path)?)))
+        }
+        None => {
+            tracing::warn!("Silero VAD model not installed: pauses are found by loudness alone");
+            Ok(VadConfig::default())
+        }
+    }
 }
 
 fn list(json: bool) -> Result<bool> {

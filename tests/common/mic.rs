@@ -98,38 +98,3 @@ pub fn write_wav(path: &Path, samples: &[f32]) {
     }
     w.finalize().expect("finish wav");
 }
-
-/// Room noise at 16 kHz: pink noise at about `level_db` dBFS RMS plus 50 Hz mains hum with its
-/// harmonics 10 dB below it. Deterministic.
-pub fn room_noise(samples: usize, level_db: f32, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    // Paul Kellet's pink filter over white noise.
-    let (mut b0, mut b1, mut b2, mut b3, mut b4, mut b5, mut b6) = (0f32, 0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
-    let mut pink: Vec<f32> = (0..samples)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let white = (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0;
-            b0 = 0.99886 * b0 + white * 0.0555179;
-            b1 = 0.99332 * b1 + white * 0.0750759;
-            b2 = 0.96900 * b2 + white * 0.1538520;
-            b3 = 0.86650 * b3 + white * 0.3104856;
-            b4 = 0.55000 * b4 + white * 0.5329522;
-            b5 = -0.7616 * b5 - white * 0.0168980;
-            let out = b0 + b1 + b2 + b3 + b4 + b5 + b6 + white * 0.5362;
-            b6 = white * 0.115926;
-            out
-        })
-        .collect();
-    let rms = (pink.iter().map(|s| s * s).sum::<f32>() / samples.max(1) as f32).sqrt().max(1e-9);
-    let target = 10f32.powf(level_db / 20.0);
-    let hum = target * 10f32.powf(-10.0 / 20.0);
-    for (i, s) in pink.iter_mut().enumerate() {
-        let t = i as f32 / 16_000.0;
-        let mains: f32 = [(50.0, 1.0), (100.0, 0.5), (150.0, 0.3)]
-            .iter()
-            .map(|(f, a)| a * (2.0 * std::f32::consts::PI * f * t).sin())
-            .sum();
-        *s = *s / rms * target + mains * hum / 1.2;
-    }
-    pink
-}
