@@ -17,7 +17,7 @@ use sotto::asr::{Segment, StreamOptions, TranscribeOptions};
 use sotto::audio::capture::DeviceChoice;
 use sotto::audio::vad::VadConfig;
 use sotto::audio::{load_file, ms_to_samples, resample_mono};
-use sotto::dictation::{Session, SessionConfig, SessionEvent};
+use sotto::dictation::{Session, SessionConfig, SessionError, SessionEvent};
 use sotto::text::wer::{normalize, wer};
 
 /// What `sotto dictate` runs: Silero VAD, one thread.
@@ -73,6 +73,7 @@ fn a_session_fed_48k_stereo_in_10ms_chunks_gives_the_words_of_the_file() {
     }
     session.stop();
     let events = drain(&rx);
+    eprintln!("{:?}", finals(&events));
     let heard = text_of(&finals(&events));
     let file = text_of(&transcriber().transcribe(&jfk, &TranscribeOptions { threads: 1, ..Default::default() }).unwrap());
     assert_eq!(normalize(&heard), normalize(&file), "session {heard:?} vs file {file:?}");
@@ -102,11 +103,13 @@ fn stop_turns_pending_speech_into_a_final_and_cancel_discards_it() {
     let (session, rx) = start(config());
     session.feed(&clip, 16_000, 1).unwrap();
     session.cancel();
+    let feeder = session.feeder();
+    session.wait();
     let events = drain(&rx);
     assert!(finals(&events).is_empty(), "cancel discards: {events:?}");
     assert!(matches!(events.last(), Some(SessionEvent::Stopped { cancelled: true, .. })), "{events:?}");
     // A session that ended refuses more audio with a typed error.
-    assert!(session.feed(&clip, 16_000, 1).is_err());
+    assert!(matches!(feeder.feed(&clip, 16_000, 1), Err(SessionError::Ended)));
 }
 
 #[test]
@@ -169,7 +172,7 @@ fn file_wer(path: &std::path::Path, reference: &str) -> f64 {
     let fed = wer(reference, &text_of(&fed_finals));
     eprintln!("WER of the file: whole file {:.3}, fed to a session {fed:.3}", wer(reference, &full));
     // Per-utterance transcription loses some of the whole file's context (tiny.en then hears
-    // "ill disposed" as "old-sposed"), but must stay a good transcript.
+    // "ill disposed" as "old-sposed", twice: 5.6 points), but must stay a good transcript.
     assert!(fed <= 0.10, "{fed}");
     fed
 }

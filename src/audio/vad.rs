@@ -61,9 +61,11 @@ impl Default for VadConfig {
 }
 
 impl VadConfig {
-    /// The default tuning with Silero VAD as the detector.
+    /// The default tuning with Silero VAD as the detector, and 450 ms of post-roll: Silero calls
+    /// the end of speech before soft final consonants are over (JFK's "Americans" lost its
+    /// "-cans" with 300 ms, and whisper heard "I fell in America...").
     pub fn with_silero(model: Arc<SileroModel>) -> Self {
-        Self { silero: Some(model), ..Self::default() }
+        Self { silero: Some(model), post_roll_ms: 450, ..Self::default() }
     }
 }
 
