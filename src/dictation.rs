@@ -7,8 +7,9 @@
 //! recogniser ([`asr::Stream`]): voice-activity segmentation, partials while speaking, a final
 //! at each pause. Events go to a callback, in order; a final, once sent, is never taken back.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -213,12 +214,21 @@ impl Session {
                         if let Some(journal) = journal {
                             let _ = journal.discard();
                         }
+                        let _ = opened_tx.send(Err(SessionError::from(e)));
+                        return;
+                    }
+                };
+                let mut worker = match Worker::new(stream, worker_cancel, config, capture, events) {
+                    Ok(worker) => worker,
+                    Err(e) => {
+                        if let Some(journal) = journal {
+                            let _ = journal.discard();
+                        }
                         let _ = opened_tx.send(Err(e));
                         return;
                     }
                 };
                 let _ = opened_tx.send(Ok(()));
-                let mut worker = Worker::new(stream, worker_cancel, config, capture, events);
                 worker.journal = journal;
                 worker.run(rx);
             })
@@ -227,7 +237,7 @@ impl Session {
             Ok(Ok(())) => Ok(Session { commands, cancel, worker: Some(worker) }),
             Ok(Err(e)) => {
                 let _ = worker.join();
-                Err(e.into())
+                Err(e)
             }
             Err(_) => {
                 let _ = worker.join();
@@ -275,33 +285,54 @@ impl Drop for Session {
     }
 }
 
+/// Events from both of a session's threads, in the order they happen.
+type SharedSink = Arc<Mutex<EventSink>>;
+
+fn emit(sink: &SharedSink, event: SessionEvent) {
+    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+    sink(event);
+}
+
+fn report(sink: &SharedSink, e: &SessionError) {
+    tracing::warn!("dictation: {e}");
+    emit(sink, SessionEvent::error(e));
+}
+
+/// What the audio thread hands the recogniser.
+enum Heard {
+    /// 16 kHz mono audio.
+    Audio(Vec<f32>),
+    /// End of input: finish the last utterance and hand back the finals.
+    End,
+}
+
+/// The audio thread: microphone or fed audio → 16 kHz mono → levels, journal, recogniser. It
+/// never waits for whisper, so levels keep flowing and the journal keeps up while the recogniser
+/// is busy (a `kill -9` loses at most the journal's last half-second chunk).
 struct Worker {
-    stream: Stream,
+    config: SessionConfig,
     cancel: CancelToken,
+    capture: Option<Capture>,
+    events: SharedSink,
+    recogniser: Option<(Sender<Heard>, JoinHandle<Vec<Segment>>)>,
+    /// Set by the recogniser when `stop_after_silence_ms` has passed without speech.
+    silent: Arc<AtomicBool>,
     /// The microphone failed and no other could be opened.
     input_gone: bool,
     /// Where the audio is kept as it arrives, when saving.
     journal: Option<RecordingWriter>,
     /// Journaling failed (a full disk): what was written is kept, nothing more is tried.
     journal_failed: bool,
-    /// Every final so far, for the note.
-    finals: Vec<Segment>,
-    config: SessionConfig,
-    capture: Option<Capture>,
-    events: EventSink,
     /// The converter for the current input format: (rate, channels, converter).
     resampler: Option<(u32, u16, StreamResampler)>,
     /// Interleaved input read from the microphone, reused.
     raw: Vec<f32>,
-    /// 16 kHz mono audio converted but not yet given to the recogniser, reused.
+    /// 16 kHz mono audio converted but not yet handed on.
     pcm: Vec<f32>,
     /// Level of the audio since the last level event: (sum of squares, peak, samples).
     level: (f64, f32, usize),
     /// 16 kHz samples received.
     received: u64,
-    /// Where the last speech was heard (samples), for `stop_after_silence_ms`.
-    last_speech: u64,
-    stream_events: Vec<StreamEvent>,
 }
 
 impl Worker {
@@ -311,79 +342,85 @@ impl Worker {
         config: SessionConfig,
         capture: Option<Capture>,
         events: EventSink,
-    ) -> Self {
-        Worker {
+    ) -> Result<Self, SessionError> {
+        let events = Arc::new(Mutex::new(events));
+        let silent = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = channel();
+        let recogniser = Recogniser {
             stream,
+            events: events.clone(),
+            silent: silent.clone(),
+            stop_after_silence: config.stop_after_silence_ms.map(|ms| ms_to_samples(ms) as u64),
+            received: 0,
+            last_speech: 0,
+            finals: Vec::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("sotto-recogniser".into())
+            .spawn(move || recogniser.run(rx))
+            .map_err(|e| AudioError::Resample(format!("cannot start the recogniser thread: {e}")))?;
+        Ok(Worker {
+            config,
             cancel,
+            capture,
+            events,
+            recogniser: Some((tx, handle)),
+            silent,
             input_gone: false,
             journal: None,
             journal_failed: false,
-            finals: Vec::new(),
-            config,
-            capture,
-            events,
             resampler: None,
             raw: Vec::new(),
             pcm: Vec::new(),
             level: (0.0, 0.0, 0),
             received: 0,
-            last_speech: 0,
-            stream_events: Vec::new(),
-        }
+        })
     }
 
     fn run(mut self, commands: Receiver<Command>) {
         let device = self.capture.as_ref().map(|c| c.name().to_string());
-        (self.events)(SessionEvent::Ready { device });
-        let cancelled = loop {
-            let command = if self.capture.is_some() {
-                match commands.recv_timeout(POLL) {
-                    Ok(c) => Some(c),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => Some(Command::Stop),
-                }
-            } else {
-                Some(commands.recv().unwrap_or(Command::Stop))
+        emit(&self.events, SessionEvent::Ready { device });
+        loop {
+            // Woken by fed audio or a command, else every POLL to read the microphone's ring.
+            let command = match commands.recv_timeout(POLL) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => Some(Command::Stop),
             };
             match command {
-                Some(Command::Stop) => break self.is_cancelled(),
+                Some(Command::Stop) => break,
                 Some(Command::Audio { samples, sample_rate, channels }) => {
                     if let Err(e) = self.convert(&samples, sample_rate, channels) {
-                        self.report(&e);
-                        continue;
+                        report(&self.events, &e);
                     }
                 }
                 None => {}
             }
             self.read_microphone();
-            if self.transcribe().is_err() || self.is_cancelled() {
-                break self.is_cancelled();
+            self.hand_on();
+            if self.cancel.is_cancelled() || self.input_gone || self.silent.load(Ordering::Relaxed) {
+                break;
             }
-            if self.silent_too_long() || self.input_gone {
-                break false;
-            }
-        };
+        }
+        let cancelled = self.cancel.is_cancelled();
         if !cancelled {
             self.read_microphone();
             self.finish_input();
-            let _ = self.transcribe();
-            let mut events = std::mem::take(&mut self.stream_events);
-            let finished = self.stream.finish(&mut events);
-            self.send_stream_events(&mut events);
-            if let Err(e) = finished {
-                self.report(&e.into());
-            }
+            self.hand_on();
         }
         // The microphone is closed before the last events: a shell may open it again at once.
         self.capture = None;
-        self.save(cancelled);
+        let finals = self.recogniser.take().map_or_else(Vec::new, |(tx, handle)| {
+            let _ = tx.send(Heard::End);
+            handle.join().unwrap_or_default()
+        });
+        self.save(cancelled, finals);
         let audio_ms = samples_to_ms(self.received as usize);
-        let cancelled = self.is_cancelled();
-        (self.events)(SessionEvent::Stopped { audio_ms, cancelled });
+        emit(&self.events, SessionEvent::Stopped { audio_ms, cancelled });
     }
 
     /// Finish the journal into a note (or throw it away when cancelled).
-    fn save(&mut self, cancelled: bool) {
+    fn save(&mut self, cancelled: bool, finals: Vec<Segment>) {
         let Some(journal) = self.journal.take() else { return };
         if cancelled {
             if let Err(e) = journal.discard() {
@@ -395,21 +432,12 @@ impl Worker {
         let saved = journal
             .finish()
             .map_err(NotesError::from)
-            .and_then(|rec| library.add_recording(rec, std::mem::take(&mut self.finals), Source::Dictation));
+            .and_then(|rec| library.add_recording(rec, finals, Source::Dictation));
         match saved {
-            Ok(id) => (self.events)(SessionEvent::Saved { id }),
+            Ok(id) => emit(&self.events, SessionEvent::Saved { id }),
             // The journal stays on disk: the library recovers it the next time it opens.
-            Err(e) => self.report(&e.into()),
+            Err(e) => report(&self.events, &e.into()),
         }
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
-    }
-
-    fn report(&mut self, e: &SessionError) {
-        tracing::warn!("dictation: {e}");
-        (self.events)(SessionEvent::error(e));
     }
 
     /// Take what the microphone recorded; on a fault, move to the default device.
@@ -421,7 +449,7 @@ impl Worker {
         let (rate, channels) = (capture.sample_rate(), capture.channels());
         let fault = capture.fault();
         if let Err(e) = self.convert(&raw, rate, channels) {
-            self.report(&e);
+            report(&self.events, &e);
         }
         self.raw = raw;
         if let Some(fault) = fault {
@@ -430,18 +458,18 @@ impl Worker {
     }
 
     fn recover(&mut self, fault: CaptureError) {
-        self.report(&fault.clone().into());
+        report(&self.events, &fault.clone().into());
         self.capture = None;
         // What the converter still holds belongs to the old device.
         self.finish_input();
         match Capture::open(&DeviceChoice::Default) {
             Ok(capture) => {
                 let device = capture.name().to_string();
-                (self.events)(SessionEvent::DeviceChanged { device, reason: fault.to_string() });
+                emit(&self.events, SessionEvent::DeviceChanged { device, reason: fault.to_string() });
                 self.capture = Some(capture);
             }
             Err(e) => {
-                self.report(&e.into());
+                report(&self.events, &e.into());
                 // Nothing left to listen to: end as if stopped, keeping what was heard.
                 self.input_gone = true;
             }
@@ -465,7 +493,7 @@ impl Worker {
         if let Some((_, _, mut resampler)) = self.resampler.take() {
             let from = self.pcm.len();
             if let Err(e) = resampler.finish(&mut self.pcm) {
-                self.report(&e.into());
+                report(&self.events, &e.into());
             }
             self.measure(from);
         }
@@ -486,15 +514,15 @@ impl Worker {
                 let (sum, peak, n) = std::mem::take(&mut self.level);
                 let rms_db = (10.0 * (sum / n as f64 + 1e-12).log10()) as f32;
                 let peak_db = 20.0 * (peak + 1e-6).log10();
-                (self.events)(SessionEvent::Level { rms_db, peak_db });
+                emit(&self.events, SessionEvent::Level { rms_db, peak_db });
             }
         }
     }
 
-    /// Give the recogniser the converted audio; Err only when the session must end.
-    fn transcribe(&mut self) -> Result<(), ()> {
+    /// Journal the converted audio, then give it to the recogniser.
+    fn hand_on(&mut self) {
         if self.pcm.is_empty() {
-            return Ok(());
+            return;
         }
         let pcm = std::mem::take(&mut self.pcm);
         self.received += pcm.len() as u64;
@@ -502,45 +530,86 @@ impl Worker {
             && let Err(e) = journal.append(&pcm)
         {
             self.journal_failed = true;
-            self.report(&NotesError::from(e).into());
+            report(&self.events, &NotesError::from(e).into());
         }
-        let mut events = std::mem::take(&mut self.stream_events);
-        let pushed = self.stream.push(&pcm, &mut events);
-        if self.stream.in_speech() {
-            self.last_speech = self.received;
+        if let Some((tx, _)) = &self.recogniser {
+            let _ = tx.send(Heard::Audio(pcm));
         }
-        // Finals made before a failure are sent all the same.
-        self.send_stream_events(&mut events);
-        self.stream_events = events;
-        self.pcm = pcm;
-        self.pcm.clear();
-        match pushed {
-            Ok(()) => Ok(()),
-            Err(AsrError::Cancelled) => Err(()),
-            Err(e) => {
-                self.report(&e.into());
-                Ok(())
+    }
+}
+
+/// The recogniser thread: the stream, fed whatever audio has come since its last turn.
+struct Recogniser {
+    stream: Stream,
+    events: SharedSink,
+    silent: Arc<AtomicBool>,
+    stop_after_silence: Option<u64>,
+    /// 16 kHz samples heard, and where speech was last going on.
+    received: u64,
+    last_speech: u64,
+    finals: Vec<Segment>,
+}
+
+impl Recogniser {
+    fn run(mut self, heard: Receiver<Heard>) -> Vec<Segment> {
+        let mut events = Vec::new();
+        let mut pcm = Vec::new();
+        let mut end = false;
+        while !end {
+            // Everything that came while whisper was busy goes in at once.
+            match heard.recv() {
+                Ok(Heard::Audio(a)) => pcm.extend(a),
+                Ok(Heard::End) | Err(_) => end = true,
+            }
+            for more in heard.try_iter() {
+                match more {
+                    Heard::Audio(a) => pcm.extend(a),
+                    Heard::End => end = true,
+                }
+            }
+            self.received += pcm.len() as u64;
+            let pushed = self.stream.push(&pcm, &mut events);
+            pcm.clear();
+            if self.stream.in_speech() {
+                self.last_speech = self.received;
+            }
+            self.send(&mut events);
+            match pushed {
+                Ok(()) => {}
+                Err(AsrError::Cancelled) => return self.finals,
+                // Finals made before the failure were sent; the next utterance is tried again.
+                Err(e) => report(&self.events, &e.into()),
+            }
+            if let Some(limit) = self.stop_after_silence
+                && !self.stream.in_speech()
+                && self.received >= self.last_speech + limit
+            {
+                self.silent.store(true, Ordering::Relaxed);
             }
         }
-    }
-
-    fn send_stream_events(&mut self, events: &mut Vec<StreamEvent>) {
-        for event in events.drain(..) {
-            (self.events)(match event {
-                StreamEvent::Partial(s) => SessionEvent::Partial(s),
-                StreamEvent::Final(s) => {
-                    if self.journal.is_some() {
-                        self.finals.push(s.clone());
-                    }
-                    SessionEvent::Final(s)
-                }
-            });
+        let finished = self.stream.finish(&mut events);
+        self.send(&mut events);
+        if let Err(e) = finished
+            && !matches!(e, AsrError::Cancelled)
+        {
+            report(&self.events, &e.into());
         }
+        self.finals
     }
 
-    fn silent_too_long(&self) -> bool {
-        let Some(limit) = self.config.stop_after_silence_ms else { return false };
-        !self.stream.in_speech() && self.received >= self.last_speech + ms_to_samples(limit) as u64
+    fn send(&mut self, events: &mut Vec<StreamEvent>) {
+        for event in events.drain(..) {
+            emit(
+                &self.events,
+                match event {
+                    StreamEvent::Partial(s) => SessionEvent::Partial(s),
+                    StreamEvent::Final(s) => {
+                        self.finals.push(s.clone());
+                        SessionEvent::Final(s)
+                    }
+                },
+            );
+        }
     }
 }
 

@@ -352,3 +352,81 @@ fn a_microphone_kept_open_keeps_the_first_words_spoken_before_the_start() {
     assert_eq!(normalize(&heard)[..3], normalize(&reference)[..3], "the first words were clipped: {heard:?}");
     assert!(wer(&reference, &heard) <= 0.15, "{heard:?}");
 }
+
+#[test]
+fn kill_9_of_sotto_dictate_save_loses_at_most_a_second_and_the_next_run_recovers_it() {
+    let mic = virtual_mic();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Two clips back to back: 13 s of speech, more than is played before the kill.
+    let clips = librivox();
+    let mut audio = load_file(&clips[0].0).unwrap();
+    audio.extend(load_file(&clips[3].0).unwrap());
+    let wav = dir.path().join("long.wav");
+    write_wav(&wav, &audio);
+    let _speaker = mic.speaker();
+    let mut child = sotto_dictate(&["--json", "--save", "--threads", "1"])
+        .env("SOTTO_DATA_DIR", &data)
+        .env("SOTTO_PASSPHRASE", "correct horse")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    assert!(ready.contains("\"ready\""), "{ready}");
+    let started = Instant::now();
+    let mut player =
+        Command::new("paplay").env("PULSE_SERVER", mic.server()).arg("--device=vsink").arg(&wav).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(10_500).saturating_sub(started.elapsed()));
+    child.kill().unwrap(); // SIGKILL: no chance to finish the recording
+    child.wait().unwrap();
+    let _ = player.kill();
+    let _ = player.wait();
+
+    // Nothing in the data dir is plaintext audio or a plain SQLite file.
+    for entry in walk(&data) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for marker in [&b"RIFF"[..], b"WAVE", b"SQLite format 3"] {
+            assert!(!bytes.windows(marker.len()).any(|w| w == marker), "{} holds {marker:?}", entry.display());
+        }
+    }
+    // The next run recovers the interrupted recording as a note with its transcript.
+    let sotto = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sotto"))
+            .args(args)
+            .env("SOTTO_DATA_DIR", &data)
+            .env("SOTTO_PASSPHRASE", "correct horse")
+            .env("SOTTO_MODEL", model_path())
+            .output()
+            .unwrap()
+    };
+    let list = sotto(&["note", "list", "--json"]);
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert!(String::from_utf8_lossy(&list.stderr).contains("recovered an interrupted recording as note"));
+    let notes: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{notes}");
+    let id = notes[0]["id"].as_i64().unwrap().to_string();
+    let out = dir.path().join("recovered.wav");
+    assert!(sotto(&["note", "audio", &id, "--out", out.to_str().unwrap()]).status.success());
+    let recovered = hound::WavReader::open(&out).unwrap();
+    let secs = recovered.duration() as f64 / recovered.spec().sample_rate as f64;
+    assert!(secs >= 9.0, "only {secs:.1} s recovered");
+    let show = sotto(&["note", "show", &id, "--json"]);
+    let note: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let body = normalize(note["body"].as_str().unwrap()).join(" ");
+    assert!(body.contains("john dashwood had then leisure"), "{body}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
