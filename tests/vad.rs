@@ -9,7 +9,7 @@ use std::time::Instant;
 use common::*;
 use sotto::asr::{Job, Stream, StreamEvent, StreamOptions, TranscribeOptions};
 use sotto::audio::vad::{self, DetectorKind, Segmenter, Utterance, VadConfig};
-use sotto::audio::{SAMPLE_RATE, load_file, ms_to_samples, samples_to_ms};
+use sotto::audio::{SAMPLE_RATE, load_file, ms_to_samples, samples_to_ms, silero};
 use sotto::text::wer::wer;
 
 /// Detected bounds may be this far (ms) from the true speech bounds, beyond pre- and post-roll.
