@@ -143,11 +143,8 @@ fn live(transcriber: &Arc<Transcriber>, silero: &Arc<SileroModel>, pcm: &[f32], 
     };
     let begun = Instant::now();
     let sink_begun = begun;
-    let session = Session::start(
-        transcriber.clone(),
-        config,
-        Box::new(move |e| drop(tx.send((ms(sink_begun.elapsed()), e)))),
-    )?;
+    let session =
+        Session::start(transcriber.clone(), config, Box::new(move |e| drop(tx.send((ms(sink_begun.elapsed()), e)))))?;
     let cpu = process_cpu_ns();
     let step = ms_to_samples(STEP_MS);
     for (i, chunk) in pcm.chunks(step).enumerate() {
@@ -197,7 +194,13 @@ fn partial_lags(events: &[(f64, SessionEvent)]) -> Vec<f64> {
     lags
 }
 
-fn faster_whisper(python: &str, ct2: &str, wavs: &[PathBuf], repeat: usize, dir: &Path) -> Result<Vec<serde_json::Value>> {
+fn faster_whisper(
+    python: &str,
+    ct2: &str,
+    wavs: &[PathBuf],
+    repeat: usize,
+    dir: &Path,
+) -> Result<Vec<serde_json::Value>> {
     let out = dir.join("fw.json");
     let mut files = Vec::new();
     for _ in 0..repeat {
@@ -229,7 +232,12 @@ fn faster_whisper(python: &str, ct2: &str, wavs: &[PathBuf], repeat: usize, dir:
 }
 
 fn write_wav(path: &Path, pcm: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec { channels: 1, sample_rate: SAMPLE_RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec)?;
     for s in pcm {
         w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)?;
@@ -241,7 +249,11 @@ fn write_wav(path: &Path, pcm: &[f32]) -> Result<()> {
 fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default()
 }
 

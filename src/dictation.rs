@@ -176,7 +176,11 @@ pub type EventSink = Box<dyn FnMut(SessionEvent) + Send + 'static>;
 
 impl Session {
     /// A session fed by the caller through [`Session::feed`].
-    pub fn start(transcriber: Arc<Transcriber>, config: SessionConfig, events: EventSink) -> Result<Self, SessionError> {
+    pub fn start(
+        transcriber: Arc<Transcriber>,
+        config: SessionConfig,
+        events: EventSink,
+    ) -> Result<Self, SessionError> {
         Self::spawn(transcriber, config, None, events)
     }
 

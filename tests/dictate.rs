@@ -22,7 +22,8 @@ use sotto::text::wer::{normalize, wer};
 
 /// What `sotto dictate` runs: Silero VAD, one thread.
 fn config() -> SessionConfig {
-    let transcribe = TranscribeOptions { threads: 1, vad: VadConfig::with_silero(silero_model()), ..Default::default() };
+    let transcribe =
+        TranscribeOptions { threads: 1, vad: VadConfig::with_silero(silero_model()), ..Default::default() };
     SessionConfig { transcribe, ..SessionConfig::default() }
 }
 
@@ -57,7 +58,12 @@ fn a_session_fed_48k_stereo_in_10ms_chunks_gives_the_words_of_the_file() {
     let up = resample_mono(&jfk, 16_000, 48_000).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jfk48.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 48_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     for s in &up {
         w.write_sample((s * 32767.0) as i16).unwrap();
@@ -75,15 +81,18 @@ fn a_session_fed_48k_stereo_in_10ms_chunks_gives_the_words_of_the_file() {
     let events = drain(&rx);
     eprintln!("{:?}", finals(&events));
     let heard = text_of(&finals(&events));
-    let file = text_of(&transcriber().transcribe(&jfk, &TranscribeOptions { threads: 1, ..Default::default() }).unwrap());
+    let file =
+        text_of(&transcriber().transcribe(&jfk, &TranscribeOptions { threads: 1, ..Default::default() }).unwrap());
     assert_eq!(normalize(&heard), normalize(&file), "session {heard:?} vs file {file:?}");
     assert_eq!(normalize(&heard), normalize(&jfk_reference()));
     assert!(matches!(events.first(), Some(SessionEvent::Ready { device: None })), "{:?}", events.first());
     let Some(SessionEvent::Stopped { audio_ms, cancelled: false }) = events.last() else { panic!("{events:?}") };
     assert!((*audio_ms as i64 - 11_000).abs() < 100, "{audio_ms}");
     // About 20 level events per second, loud while speaking.
-    let levels: Vec<f32> =
-        events.iter().filter_map(|e| if let SessionEvent::Level { rms_db, .. } = e { Some(*rms_db) } else { None }).collect();
+    let levels: Vec<f32> = events
+        .iter()
+        .filter_map(|e| if let SessionEvent::Level { rms_db, .. } = e { Some(*rms_db) } else { None })
+        .collect();
     assert!((200..=240).contains(&levels.len()), "{} levels", levels.len());
     assert!(levels.iter().any(|l| *l > -30.0) && levels.iter().all(|l| *l <= 0.0), "{levels:?}");
 }
@@ -93,7 +102,10 @@ fn stop_turns_pending_speech_into_a_final_and_cancel_discards_it() {
     let (path, reference) = librivox().remove(0);
     let clip = load_file(&path).unwrap();
     // No pause after the speech: only `stop` can close the utterance.
-    let (session, rx) = start(SessionConfig { stream: StreamOptions { partial_every_ms: None, ..StreamOptions::default() }, ..config() });
+    let (session, rx) = start(SessionConfig {
+        stream: StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
+        ..config()
+    });
     session.feed(&clip, 16_000, 1).unwrap();
     session.stop();
     let events = drain(&rx);
@@ -161,7 +173,8 @@ fn noisy_dictation(dir: &std::path::Path) -> (std::path::PathBuf, String, Vec<(u
 /// with the whole-file transcript's WER printed beside it.
 fn file_wer(path: &std::path::Path, reference: &str) -> f64 {
     let pcm = load_file(path).unwrap();
-    let full = text_of(&transcriber().transcribe(&pcm, &TranscribeOptions { threads: 1, ..Default::default() }).unwrap());
+    let full =
+        text_of(&transcriber().transcribe(&pcm, &TranscribeOptions { threads: 1, ..Default::default() }).unwrap());
     let (session, rx) = start(config());
     for chunk in pcm.chunks(ms_to_samples(20)) {
         session.feed(chunk, 16_000, 1).unwrap();
@@ -333,12 +346,8 @@ fn a_microphone_kept_open_keeps_the_first_words_spoken_before_the_start() {
     let _speaker = mic.speaker();
     let open = sotto::audio::capture::OpenMicrophone::open(&DeviceChoice::Default, 2_000).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let mut player = Command::new("paplay")
-        .env("PULSE_SERVER", mic.server())
-        .arg("--device=vsink")
-        .arg(&wav)
-        .spawn()
-        .unwrap();
+    let mut player =
+        Command::new("paplay").env("PULSE_SERVER", mic.server()).arg("--device=vsink").arg(&wav).spawn().unwrap();
     // The user starts dictating a second into the speech: "and mister john" is already said.
     std::thread::sleep(Duration::from_millis(1_500));
     let (session, rx) = start(config());

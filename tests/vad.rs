@@ -173,7 +173,8 @@ fn room_noise_alone_is_neither_speech_nor_text() {
 fn stream_finals(audio: &[f32], vad: VadConfig) -> Vec<sotto::asr::Segment> {
     let options = TranscribeOptions { threads: 1, vad, ..TranscribeOptions::default() };
     let options_stream = StreamOptions { partial_every_ms: None, ..StreamOptions::default() };
-    let mut stream = Stream::new(transcriber().clone(), options, options_stream, Job::default()).expect("stream starts");
+    let mut stream =
+        Stream::new(transcriber().clone(), options, options_stream, Job::default()).expect("stream starts");
     let mut events = Vec::new();
     for chunk in audio.chunks(CALLBACK) {
         stream.push(chunk, &mut events).expect("push");

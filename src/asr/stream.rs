@@ -198,16 +198,10 @@ impl Stream {
                 let share = lent.samples.len() as f64 / previous.utterance.samples.len().max(1) as f64;
                 let lent_words = words[words.len() - (words.len() as f64 * share).ceil() as usize..].join(" ");
                 let previous_context = previous.context.clone();
-                let both = joined(&lent, &utterance);
-                let heard = self.transcribe_joined(both.start_sample, &both.samples, &previous_context)?;
-                match heard.map(|seg| (strip_heard(&lent_words, &seg.text), seg.end_ms)) {
-                    Some((text, end_ms)) if !text.is_empty() => Some(Segment {
-                        start_ms: utterance.start_ms(),
-                        end_ms: end_ms.clamp(utterance.start_ms(), utterance.end_ms()),
-                        text,
-                    }),
+                match self.transcribe_lent(&lent, &lent_words, &utterance, &previous_context)? {
+                    Some(seg) => Some(seg),
                     // Nothing new was heard past the lent words: hear the utterance alone.
-                    _ => {
+                    None => {
                         let context = self.context.clone();
                         self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
                     }
@@ -224,7 +218,8 @@ impl Stream {
                 self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
             }
         };
-        if let Some(seg) = segment {
+        if let Some(mut seg) = segment {
+            seg.text = without_repeats(&seg.text);
             let context = self.context.clone();
             self.remember(&seg.text);
             self.previous = Some(Previous { utterance, text: seg.text.clone(), context });
@@ -252,6 +247,12 @@ impl Stream {
         audio: &[f32],
         context: &str,
     ) -> Result<Option<Segment>, AsrError> {
+        let pieces = self.transcribe_pieces(audio, context)?;
+        Ok(joined_text(&pieces, samples_to_ms(start_sample as usize)))
+    }
+
+    /// whisper's segments for `audio`, times from its start (within its length).
+    fn transcribe_pieces(&mut self, audio: &[f32], context: &str) -> Result<Vec<Segment>, AsrError> {
         let Some(state) = self.state.as_mut() else { return Err(AsrError::Whisper("no whisper state".into())) };
         let mut pieces: Vec<Segment> = Vec::new();
         let mut from = 0;
@@ -273,16 +274,72 @@ impl Stream {
                 _ => break,
             }
         }
-        let text = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
-        if text.is_empty() {
+        let len = samples_to_ms(audio.len());
+        for p in &mut pieces {
+            p.start_ms = p.start_ms.min(len);
+            p.end_ms = p.end_ms.clamp(p.start_ms, len);
+        }
+        Ok(pieces)
+    }
+
+    /// `utterance` heard after `lent` (the end of the previous one, whose words were `lent_words`),
+    /// with the lent words taken off: whisper's segments that end in the lent audio go, and a
+    /// segment reaching across the boundary loses the words that align with `lent_words`.
+    fn transcribe_lent(
+        &mut self,
+        lent: &Utterance,
+        lent_words: &str,
+        utterance: &Utterance,
+        context: &str,
+    ) -> Result<Option<Segment>, AsrError> {
+        /// Slack for whisper's segment times (ms), which are only roughly where words are.
+        const SLACK: u64 = 300;
+        let both = joined(lent, utterance);
+        let boundary = samples_to_ms((utterance.start_sample - both.start_sample) as usize);
+        let pieces = self.transcribe_pieces(&both.samples, context)?;
+        let kept: Vec<Segment> = pieces.into_iter().filter(|p| p.end_ms > boundary + SLACK).collect();
+        let straddles = kept.first().is_some_and(|p| p.start_ms + SLACK < boundary);
+        let Some(mut seg) = joined_text(&kept, samples_to_ms(both.start_sample as usize)) else { return Ok(None) };
+        if straddles {
+            seg.text = strip_heard(lent_words, &seg.text);
+        }
+        if seg.text.is_empty() {
             return Ok(None);
         }
-        let offset = samples_to_ms(start_sample as usize);
-        let len = samples_to_ms(audio.len());
-        let start = pieces.first().map_or(0, |p| p.start_ms).min(len);
-        let end = pieces.last().map_or(len, |p| p.end_ms).clamp(start, len);
-        Ok(Some(Segment { start_ms: offset + start, end_ms: offset + end, text }))
+        seg.start_ms = utterance.start_ms();
+        seg.end_ms = seg.end_ms.clamp(utterance.start_ms(), utterance.end_ms());
+        Ok(Some(seg))
     }
+}
+
+/// `text` without a sentence of three words or more that repeats the one just before it: tiny
+/// models sometimes say the last sentence twice (seen on LibriVox in room noise, "He might even
+/// have been made amiable himself." twice), and nobody dictates a whole sentence twice in a row.
+fn without_repeats(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut last: Vec<String> = Vec::new();
+    for sentence in text.split_inclusive(['.', '?', '!']) {
+        let words = wer::normalize(sentence);
+        if words.len() >= 3 && words == last {
+            continue;
+        }
+        if !words.is_empty() {
+            last = words;
+        }
+        out.push(sentence);
+    }
+    out.concat().trim().to_string()
+}
+
+/// `pieces` (times from `offset_ms`) as one segment, or `None` when no words were heard.
+fn joined_text(pieces: &[Segment], offset_ms: u64) -> Option<Segment> {
+    let text = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
+    if text.trim().is_empty() {
+        return None;
+    }
+    let start = pieces.first().map_or(0, |p| p.start_ms);
+    let end = pieces.last().map_or(start, |p| p.end_ms).max(start);
+    Some(Segment { start_ms: offset_ms + start, end_ms: offset_ms + end, text })
 }
 
 /// The last `max` samples of `u`, where they were in the stream.
@@ -387,6 +444,17 @@ mod tests {
         // Whisper dropped the lent words altogether.
         assert_eq!(strip_heard(prev, "Ask not."), "Ask not.");
         assert_eq!(strip_heard(prev, "And so my fellow Americans."), "");
+    }
+
+    #[test]
+    fn a_sentence_said_twice_in_a_row_is_kept_once() {
+        let twice =
+            "Than he was. He might even have been made amiable himself. He might even have been made amiable himself.";
+        assert_eq!(without_repeats(twice), "Than he was. He might even have been made amiable himself.");
+        // Short repeats and repeats further apart are speech.
+        assert_eq!(without_repeats("No. No. Yes, yes."), "No. No. Yes, yes.");
+        assert_eq!(without_repeats("Call Ana now. Then go. Call Ana now."), "Call Ana now. Then go. Call Ana now.");
+        assert_eq!(without_repeats("ask not"), "ask not");
     }
 
     #[test]

@@ -171,11 +171,8 @@ impl Capture {
                     None => {
                         // Names only: probing each device's formats opens it, and some ALSA
                         // plugins (JACK) print to stderr when their server is not running.
-                        let available = host
-                            .input_devices()
-                            .map_err(backend)?
-                            .map(|d| device_name(&d))
-                            .collect::<Vec<_>>();
+                        let available =
+                            host.input_devices().map_err(backend)?.map(|d| device_name(&d)).collect::<Vec<_>>();
                         if available.is_empty() {
                             return Err(CaptureError::NoDevice);
                         }
@@ -289,7 +286,7 @@ where
         };
         let _ = faults.send(fault);
     };
-    device.build_input_stream::<T, _, _>(config.clone(), data, error, None).map_err(|e| open_error(name, e))
+    device.build_input_stream::<T, _, _>(*config, data, error, None).map_err(|e| open_error(name, e))
 }
 
 /// A microphone kept open between dictations, so the first word is never clipped: it keeps the

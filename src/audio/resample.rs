@@ -119,9 +119,8 @@ impl StreamResampler {
             let frames = partial.unwrap_or(need);
             let input = InterleavedSlice::new(&self.pending[from..], 1, available.max(frames)).map_err(|e| err(&e))?;
             let len = self.scratch.len();
-            let mut output =
-                rubato::audioadapter_buffers::direct::InterleavedSlice::new_mut(&mut self.scratch, 1, len)
-                    .map_err(|e| err(&e))?;
+            let mut output = rubato::audioadapter_buffers::direct::InterleavedSlice::new_mut(&mut self.scratch, 1, len)
+                .map_err(|e| err(&e))?;
             let indexing = rubato::Indexing {
                 input_offset: 0,
                 output_offset: 0,

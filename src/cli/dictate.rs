@@ -17,8 +17,8 @@ use sotto::asr::{TranscribeOptions, Transcriber};
 use sotto::audio::SileroModel;
 use sotto::audio::capture::{DeviceChoice, input_devices};
 use sotto::audio::vad::VadConfig;
-use sotto::paths;
 use sotto::dictation::{Session, SessionConfig, SessionEvent};
+use sotto::paths;
 
 /// `sotto dictate` arguments.
 #[derive(Args)]

@@ -65,11 +65,7 @@ impl VirtualMic {
     }
 
     fn pactl(&self, args: &[&str]) -> bool {
-        Command::new("pactl")
-            .env("PULSE_SERVER", self.server())
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
+        Command::new("pactl").env("PULSE_SERVER", self.server()).args(args).status().is_ok_and(|s| s.success())
     }
 
     /// Hold the speaker: no other test plays until the guard is dropped.
@@ -91,7 +87,12 @@ impl VirtualMic {
 
 /// Write 16 kHz mono samples as a 16-bit WAV.
 pub fn write_wav(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).expect("create wav");
     for s in samples {
         w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16).expect("write wav");
