@@ -106,9 +106,23 @@ pub enum SessionEvent {
     Stopped {
         /// Audio the session received (ms).
         audio_ms: u64,
-        /// It was cancelled: pending speech was discarded.
-        cancelled: bool,
+        /// Why it ended.
+        reason: StopReason,
     },
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// `stop` was called (or the session dropped): pending speech became a final.
+    Requested,
+    /// `cancel` was called: pending speech was discarded.
+    Cancelled,
+    /// `stop_after_silence_ms` passed without speech.
+    Silence,
+    /// The microphone went away and no other could be opened; what was heard is kept.
+    InputLost,
 }
 
 impl SessionEvent {
@@ -406,7 +420,16 @@ impl Worker {
                 break;
             }
         }
-        let cancelled = self.cancel.is_cancelled();
+        let reason = if self.cancel.is_cancelled() {
+            StopReason::Cancelled
+        } else if self.input_gone {
+            StopReason::InputLost
+        } else if self.silent.load(Ordering::Relaxed) {
+            StopReason::Silence
+        } else {
+            StopReason::Requested
+        };
+        let cancelled = reason == StopReason::Cancelled;
         if !cancelled {
             self.read_microphone();
             self.finish_input();
@@ -420,7 +443,7 @@ impl Worker {
         });
         self.save(cancelled, finals);
         let audio_ms = samples_to_ms(self.received as usize);
-        emit(&self.events, SessionEvent::Stopped { audio_ms, cancelled });
+        emit(&self.events, SessionEvent::Stopped { audio_ms, reason });
     }
 
     /// Finish the journal into a note (or throw it away when cancelled).

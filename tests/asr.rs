@@ -327,3 +327,29 @@ fn a_repetition_loop_is_cut_short() {
     assert!(steps < 150, "{steps} decoder steps: {hyp}");
     assert!(wer(&reference, &hyp) <= 0.34, "WER {:.3}: {hyp}", wer(&reference, &hyp));
 }
+
+#[test]
+fn push_to_talk_gets_its_final_from_the_partial_made_when_speech_ended() {
+    // The key is released 400 ms after the last word: by then a partial has heard all the speech
+    // (one comes 200 ms into any pause), so stopping costs no whisper call at all.
+    let (path, reference) = librivox().remove(0);
+    let mut audio = load_file(&path).unwrap();
+    audio.extend(vec![0.0; ms_to_samples(1_000)]);
+    let vad = sotto::audio::vad::VadConfig::with_silero(silero_model());
+    let speech = sotto::audio::vad::utterances(&audio, &vad);
+    let speech_end = speech.last().unwrap().end_sample() as usize - ms_to_samples(vad.post_roll_ms as u64);
+    audio.truncate(speech_end + ms_to_samples(400));
+    let job = Job::default();
+    let options = TranscribeOptions { vad, ..opts() };
+    let mut stream = Stream::new(transcriber().clone(), options, StreamOptions::default(), job.clone()).unwrap();
+    let mut events = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(20)) {
+        stream.push(chunk, &mut events).unwrap();
+    }
+    let passes = job.stats.encoder_passes();
+    assert!(events.iter().all(|e| matches!(e, StreamEvent::Partial(_))), "{events:?}");
+    stream.finish(&mut events).unwrap();
+    assert_eq!(job.stats.encoder_passes(), passes, "stop re-transcribed the utterance");
+    let Some(StreamEvent::Final(fin)) = events.last() else { panic!("{events:?}") };
+    assert!(wer(&reference, &fin.text) <= 0.15, "{}", fin.text);
+}

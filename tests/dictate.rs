@@ -17,7 +17,7 @@ use sotto::asr::{Segment, StreamOptions, TranscribeOptions};
 use sotto::audio::capture::DeviceChoice;
 use sotto::audio::vad::VadConfig;
 use sotto::audio::{load_file, ms_to_samples, resample_mono};
-use sotto::dictation::{Session, SessionConfig, SessionError, SessionEvent};
+use sotto::dictation::{Session, SessionConfig, SessionError, SessionEvent, StopReason};
 use sotto::text::wer::{normalize, wer};
 
 /// What `sotto dictate` runs: Silero VAD, one thread.
@@ -86,7 +86,9 @@ fn a_session_fed_48k_stereo_in_10ms_chunks_gives_the_words_of_the_file() {
     assert_eq!(normalize(&heard), normalize(&file), "session {heard:?} vs file {file:?}");
     assert_eq!(normalize(&heard), normalize(&jfk_reference()));
     assert!(matches!(events.first(), Some(SessionEvent::Ready { device: None })), "{:?}", events.first());
-    let Some(SessionEvent::Stopped { audio_ms, cancelled: false }) = events.last() else { panic!("{events:?}") };
+    let Some(SessionEvent::Stopped { audio_ms, reason: StopReason::Requested }) = events.last() else {
+        panic!("{events:?}")
+    };
     assert!((*audio_ms as i64 - 11_000).abs() < 100, "{audio_ms}");
     // About 20 level events per second, loud while speaking.
     let levels: Vec<f32> = events
@@ -119,7 +121,7 @@ fn stop_turns_pending_speech_into_a_final_and_cancel_discards_it() {
     session.wait();
     let events = drain(&rx);
     assert!(finals(&events).is_empty(), "cancel discards: {events:?}");
-    assert!(matches!(events.last(), Some(SessionEvent::Stopped { cancelled: true, .. })), "{events:?}");
+    assert!(matches!(events.last(), Some(SessionEvent::Stopped { reason: StopReason::Cancelled, .. })), "{events:?}");
     // A session that ended refuses more audio with a typed error.
     assert!(matches!(feeder.feed(&clip, 16_000, 1), Err(SessionError::Ended)));
 }
@@ -326,6 +328,22 @@ fn sotto_dictate_reports_a_missing_device_in_one_line() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.trim_end().lines().last().is_some_and(|l| l.starts_with("sotto: error:")), "{err}");
+    // A missing model: one line, before the microphone is touched.
+    let out = sotto_dictate(&["--json"]).env("SOTTO_MODEL", "/nonexistent/ggml-model.bin").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() == 1 && err.starts_with("sotto: error:"), "{err}");
+    // --until-silence: a silent microphone ends dictation by itself, cleanly.
+    {
+        let _speaker = virtual_mic().speaker();
+        let started = Instant::now();
+        let out = sotto_dictate(&["--json", "--until-silence", "1"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.lines().next().is_some_and(|l| l.contains("\"ready\"")), "{stdout}");
+        assert!(!stdout.contains("\"final\""), "silence has no text: {stdout}");
+    }
     let list = sotto_dictate(&["--list-devices", "--json"]).output().unwrap();
     assert!(list.status.success());
     let devices: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -438,4 +456,47 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_microphone_that_vanishes_ends_dictation_with_a_clear_error_and_keeps_what_was_heard() {
+    // A daemon of its own, ended while `sotto dictate` records from it.
+    let runtime = tempfile::tempdir().unwrap();
+    let daemon = mic::Daemon::start(runtime.path());
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = librivox().remove(0);
+    let wav = dir.path().join("clip.wav");
+    write_wav(&wav, &load_file(&path).unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(["dictate", "--json", "--threads", "1"])
+        .env("PULSE_SERVER", daemon.server())
+        .env("SOTTO_MODEL", model_path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    assert!(ready.contains("\"ready\""), "{ready}");
+    let played = Command::new("paplay").env("PULSE_SERVER", daemon.server()).arg("--device=vsink").arg(&wav).status();
+    assert!(played.unwrap().success());
+    daemon.kill();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "no hang: {:?}", started.elapsed());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("sotto: error:")), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // The speech heard before the microphone vanished was still printed as a final.
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let heard: Vec<String> = rest
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|o| o["type"] == "final")
+        .map(|o| o["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(normalize(&heard.join(" ")).join(" ").contains("dashwood"), "{heard:?}\n{err}");
 }

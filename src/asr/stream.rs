@@ -23,6 +23,10 @@ const LEND_MS: u64 = 3_000;
 /// next only after `c * PARTIAL_BUDGET` of new audio, so a long utterance (whose partials cost
 /// more as it grows) never makes the worker fall behind the microphone.
 const PARTIAL_BUDGET: u32 = 3;
+/// Silence after speech (ms) that brings a partial at once, off the budget: speech may have
+/// ended, and that partial then usually is the final (push-to-talk: the key is released a little
+/// after the last word; hands-free: the pause closes the utterance later).
+const SPEECH_END_MS: u64 = 200;
 
 /// Streaming behaviour on top of [`TranscribeOptions`].
 #[derive(Debug, Clone)]
@@ -164,7 +168,9 @@ impl Stream {
         }
         let due = self.partial_due.max(ms_to_samples(every));
         let covered = self.partial.as_ref().map_or(0, |(_, n, _)| *n);
-        if audio.len() < covered + due {
+        let speech_end = self.segmenter.speech_end().unwrap_or(audio.len()) + ms_to_samples(SPEECH_END_MS);
+        let paused = audio.len() >= speech_end && covered < speech_end;
+        if audio.len() < covered + due && !paused {
             return Ok(());
         }
         let audio = audio.to_vec();
@@ -207,9 +213,11 @@ impl Stream {
                     }
                 }
             }
-            // Nothing was said after the last partial: it already is the final's text.
+            // Nothing was said after the last partial: it already is the final's text. (The
+            // utterance ends `post_roll` after its speech; the partial covered the speech and
+            // some silence after it.)
             (None, Some((start, covered, seg)))
-                if start == utterance.start_sample && covered >= utterance.samples.len() =>
+                if start == utterance.start_sample && covered >= self.speech_covered(&utterance) =>
             {
                 (!seg.text.is_empty()).then_some(seg)
             }
@@ -226,6 +234,13 @@ impl Stream {
             events.push(StreamEvent::Final(seg));
         }
         Ok(())
+    }
+
+    /// Samples a partial must have covered to stand for `utterance`'s final: its speech and
+    /// `SPEECH_END_MS` of the silence after it.
+    fn speech_covered(&self, utterance: &Utterance) -> usize {
+        let speech = utterance.samples.len().saturating_sub(ms_to_samples(self.options.vad.post_roll_ms as u64));
+        (speech + ms_to_samples(SPEECH_END_MS)).min(utterance.samples.len())
     }
 
     /// Keep the last few sentences: whisper conditions on previous text inside a 30 s window,

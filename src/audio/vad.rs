@@ -325,6 +325,12 @@ impl Segmenter {
         self.open.as_ref().map(|o| (o.start_sample, &o.samples[..]))
     }
 
+    /// How far into the open utterance (samples) its last speech frame ends: what follows is
+    /// silence that may yet close it.
+    pub fn speech_end(&self) -> Option<usize> {
+        self.open.as_ref().map(|o| o.speech_end)
+    }
+
     /// Whether speech is ongoing.
     pub fn in_speech(&self) -> bool {
         self.open.is_some()

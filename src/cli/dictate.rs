@@ -17,7 +17,7 @@ use sotto::asr::{TranscribeOptions, Transcriber};
 use sotto::audio::SileroModel;
 use sotto::audio::capture::{DeviceChoice, input_devices};
 use sotto::audio::vad::VadConfig;
-use sotto::dictation::{Session, SessionConfig, SessionEvent};
+use sotto::dictation::{Session, SessionConfig, SessionEvent, StopReason};
 use sotto::paths;
 
 /// `sotto dictate` arguments.
@@ -98,20 +98,22 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
     )?;
     let mut out = Printer { json: args.json, live: std::io::stdout().is_terminal() && !args.json, partial: false };
     let mut stopping = false;
-    loop {
+    let reason = loop {
         if stop.load(Ordering::Relaxed) && !stopping {
             stopping = true;
             session.stop();
         }
         match events.recv_timeout(Duration::from_millis(50)) {
-            Ok(SessionEvent::Stopped { .. }) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(SessionEvent::Stopped { reason, .. }) => break reason,
+            Err(RecvTimeoutError::Disconnected) => break StopReason::Requested,
             Ok(event) => out.print(&event)?,
             Err(RecvTimeoutError::Timeout) => {}
         }
-    }
+    };
     out.end()?;
     session.wait();
-    Ok(true)
+    // The microphone went away (already reported on stderr): what was heard was printed.
+    Ok(reason != StopReason::InputLost)
 }
 
 /// Silero VAD where its model is installed (it tells speech from room noise; the energy VAD

@@ -7,35 +7,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-/// The running virtual microphone of this test binary.
-pub struct VirtualMic {
+/// A private PulseAudio daemon with the virtual microphone, in its own runtime dir.
+pub struct Daemon {
     runtime: PathBuf,
-    /// One speaker at a time: two tests playing at once would mix their speech.
-    speaker: Mutex<()>,
 }
 
-/// Start the daemon (once per test binary; a daemon left by an earlier run is ended first) and
-/// point this process's PulseAudio clients at it. Panics with the reason if it cannot run here.
-pub fn virtual_mic() -> &'static VirtualMic {
-    static MIC: OnceLock<VirtualMic> = OnceLock::new();
-    MIC.get_or_init(|| {
-        let runtime = std::env::temp_dir().join("sotto-test-pulse");
-        let _ = std::fs::create_dir_all(&runtime);
+impl Daemon {
+    /// Start one in `runtime` (a daemon left there by an earlier run is ended first).
+    pub fn start(runtime: &Path) -> Daemon {
+        let _ = std::fs::create_dir_all(runtime);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(runtime, std::fs::Permissions::from_mode(0o700));
         }
-        let env = |c: &mut Command| {
-            c.env("XDG_RUNTIME_DIR", &runtime).env_remove("PULSE_SERVER");
-        };
-        let mut kill = Command::new("pulseaudio");
-        env(&mut kill);
-        let _ = kill.arg("--kill").stderr(Stdio::null()).status();
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let mut start = Command::new("pulseaudio");
-        env(&mut start);
-        let status = start
+        let daemon = Daemon { runtime: runtime.to_path_buf() };
+        daemon.kill();
+        let status = Command::new("pulseaudio")
+            .env("XDG_RUNTIME_DIR", runtime)
+            .env_remove("PULSE_SERVER")
             .args([
                 "-D",
                 "--exit-idle-time=-1",
@@ -48,9 +38,47 @@ pub fn virtual_mic() -> &'static VirtualMic {
             .status()
             .expect("pulseaudio is installed (models/fetch-fixtures installs it)");
         assert!(status.success(), "pulseaudio did not start: {status}");
-        let mic = VirtualMic { runtime, speaker: Mutex::new(()) };
-        let ok = mic.pactl(&["set-default-source", "vmic"]);
+        let ok = Command::new("pactl")
+            .env("PULSE_SERVER", daemon.server())
+            .args(["set-default-source", "vmic"])
+            .status()
+            .is_ok_and(|s| s.success());
         assert!(ok, "pactl set-default-source vmic failed");
+        daemon
+    }
+
+    /// `PULSE_SERVER` for its clients.
+    pub fn server(&self) -> String {
+        format!("unix:{}", self.runtime.join("pulse/native").display())
+    }
+
+    /// End the daemon: to its clients, the microphone vanishes.
+    pub fn kill(&self) {
+        let _ = Command::new("pulseaudio")
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env_remove("PULSE_SERVER")
+            .arg("--kill")
+            .stderr(Stdio::null())
+            .status();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// The running virtual microphone of this test binary.
+pub struct VirtualMic {
+    daemon: Daemon,
+    /// One speaker at a time: two tests playing at once would mix their speech.
+    speaker: Mutex<()>,
+}
+
+/// Start the daemon (once per test binary) and point this process's PulseAudio clients at it.
+pub fn virtual_mic() -> &'static VirtualMic {
+    static MIC: OnceLock<VirtualMic> = OnceLock::new();
+    MIC.get_or_init(|| {
+        let mic = VirtualMic {
+            daemon: Daemon::start(&std::env::temp_dir().join("sotto-test-pulse")),
+            speaker: Mutex::new(()),
+        };
         // SAFETY: set once, before any test of this binary opens an audio client (they all get
         // here first through this OnceLock), so no other thread reads the environment meanwhile.
         unsafe { std::env::set_var("PULSE_SERVER", mic.server()) };
