@@ -52,7 +52,7 @@ impl SessionError {
         match self {
             SessionError::Capture(CaptureError::NoDevice | CaptureError::NotFound { .. }) => "no_device",
             SessionError::Capture(CaptureError::Busy(_)) => "device_busy",
-            SessionError::Capture(CaptureError::Lost(_)) => "device_lost",
+            SessionError::Capture(CaptureError::Lost(_) | CaptureError::Stalled(_)) => "device_lost",
             SessionError::Capture(_) => "capture",
             SessionError::Audio(_) => "audio",
             SessionError::Asr(_) => "asr",
@@ -486,7 +486,12 @@ impl Worker {
 
     fn recover(&mut self, fault: CaptureError) {
         report(&self.events, &fault.clone().into());
-        self.capture = None;
+        if let Some(dead) = self.capture.take() {
+            // Closing a device whose audio server died can block for good (ALSA's PulseAudio
+            // plugin: its thread waits on the server's lock), so the dead stream is let go of
+            // rather than closed; the process reclaims it when it exits.
+            std::mem::forget(dead);
+        }
         // What the converter still holds belongs to the old device.
         self.finish_input();
         match Capture::open(&DeviceChoice::Default) {

@@ -15,6 +15,9 @@ use serde::Serialize;
 
 /// Seconds of audio the ring buffer holds: room for the worker to be busy with a transcription.
 const RING_SECONDS: usize = 8;
+/// A device that delivers nothing for this long is gone: devices stream silence, never nothing
+/// (ALSA's PulseAudio plugin reports no error when the server dies; it just stops).
+const STALL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Why the microphone could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +42,9 @@ pub enum CaptureError {
     /// The device went away while recording.
     #[error("the microphone {0:?} was disconnected")]
     Lost(String),
+    /// The device stopped delivering audio without saying why (an audio server that died).
+    #[error("the microphone {0:?} stopped delivering audio")]
+    Stalled(String),
     /// Anything else the audio system reported.
     #[error("audio input: {0}")]
     Backend(String),
@@ -146,6 +152,8 @@ pub struct Capture {
     ring: rtrb::Consumer<f32>,
     errors: Receiver<CaptureError>,
     lost: Arc<AtomicU64>,
+    /// When samples last arrived (for [`STALL`]).
+    last_data: std::time::Instant,
     name: String,
     sample_rate: u32,
     channels: u16,
@@ -197,7 +205,8 @@ impl Capture {
             other => return Err(CaptureError::Backend(format!("{name}: unsupported sample format {other}"))),
         }?;
         stream.play().map_err(|e| open_error(&name, e))?;
-        Ok(Self { _stream: stream, ring, errors, lost, name, sample_rate, channels })
+        let last_data = std::time::Instant::now();
+        Ok(Self { _stream: stream, ring, errors, lost, last_data, name, sample_rate, channels })
     }
 
     /// The device's name.
@@ -221,6 +230,7 @@ impl Capture {
         if n == 0 {
             return 0;
         }
+        self.last_data = std::time::Instant::now();
         let Ok(chunk) = self.ring.read_chunk(n) else { return 0 };
         let (a, b) = chunk.as_slices();
         out.extend_from_slice(a);
@@ -229,9 +239,13 @@ impl Capture {
         n
     }
 
-    /// A fault the device reported since the last call (e.g. it was unplugged), if any.
+    /// A fault the device reported since the last call (e.g. it was unplugged), or its silence
+    /// for longer than a device ever is silent, if any.
     pub fn fault(&self) -> Option<CaptureError> {
-        self.errors.try_iter().next()
+        self.errors
+            .try_iter()
+            .next()
+            .or_else(|| (self.last_data.elapsed() > STALL).then(|| CaptureError::Stalled(self.name.clone())))
     }
 
     /// Samples dropped because nobody read the ring in time.

@@ -89,11 +89,7 @@ pub fn virtual_mic() -> &'static VirtualMic {
 impl VirtualMic {
     /// `PULSE_SERVER` for child processes.
     pub fn server(&self) -> String {
-        format!("unix:{}", self.runtime.join("pulse/native").display())
-    }
-
-    fn pactl(&self, args: &[&str]) -> bool {
-        Command::new("pactl").env("PULSE_SERVER", self.server()).args(args).status().is_ok_and(|s| s.success())
+        self.daemon.server()
     }
 
     /// Hold the speaker: no other test plays until the guard is dropped.
