@@ -95,23 +95,12 @@ struct TranscribeArgs {
     /// Audio files; each is decoded, resampled to 16 kHz mono and transcribed in turn.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// whisper.cpp ggml model file [default: tiny.en from the model dirs: ggml-tiny.en-bf16.bin
-    /// where the CPU has AVX512-BF16 and the file exists, else ggml-tiny.en.bin].
-    #[arg(short, long, env = "SOTTO_MODEL", value_name = "PATH")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    recogniser: cli::RecogniserArgs,
     /// Output format. With several files, txt/srt/vtt print a "==> FILE <==" header per file and
     /// json prints [{"file":…, "segments":[…]}].
     #[arg(short, long, value_enum, default_value_t = Format::Txt)]
     format: Format,
-    /// CPU threads for the recogniser [default: cores - 1, at most 4; never more than the cores].
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    threads: Option<u16>,
-    /// Spoken language (ISO 639-1 code such as en, de, pt) or "auto"; English-only models accept only en.
-    #[arg(short, long, value_name = "xx")]
-    language: Option<String>,
-    /// Words to prime the recogniser with: names, jargon, preferred spellings.
-    #[arg(long, value_name = "TEXT")]
-    prompt: Option<String>,
     /// Split at pauses (voice-activity detection) and transcribe each utterance with an encoder
     /// window fitted to it (one under 2 s together with the next); silence is skipped.
     #[arg(long)]
@@ -210,18 +199,12 @@ fn model_path(arg: Option<PathBuf>) -> Result<PathBuf> {
 
 /// Returns Ok(false) when some file failed (each failure already reported).
 fn transcribe(args: TranscribeArgs) -> Result<bool> {
-    let model = model_path(args.model)?;
+    let model = model_path(args.recogniser.model.clone())?;
     tracing::info!("model: {}", model.display());
     let load_start = Instant::now();
     let transcriber = Arc::new(Transcriber::load(&model)?);
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
-    let options = TranscribeOptions {
-        threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
-        language: args.language,
-        initial_prompt: args.prompt,
-        fit_window: args.fast,
-        ..TranscribeOptions::default()
-    };
+    let options = TranscribeOptions { fit_window: args.fast, ..args.recogniser.options() };
     let many = args.files.len() > 1;
     let mut ok = true;
     let mut json_items = Vec::new();

@@ -170,6 +170,15 @@ fn noisy_dictation(dir: &std::path::Path) -> (std::path::PathBuf, String, Vec<(u
     (path, refs.join(" "), spans)
 }
 
+/// The virtual microphone, the noisy dictation WAV (in a temp dir kept alive with it), its
+/// reference text and clip spans, and the WER of the same file fed to a session.
+fn noisy_scene() -> (&'static mic::VirtualMic, tempfile::TempDir, std::path::PathBuf, String, Vec<(u64, u64)>, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, reference, spans) = noisy_dictation(dir.path());
+    let bar = file_wer(&wav, &reference);
+    (virtual_mic(), dir, wav, reference, spans, bar)
+}
+
 /// WER of the played file given to a session straight from the file (the bar for the
 /// microphone path: what the microphone, Pulse's resampling and real-time delivery may cost),
 /// with the whole-file transcript's WER printed beside it.
@@ -222,10 +231,7 @@ fn assert_partials_precede_finals(events: &[SessionEvent]) {
 
 #[test]
 fn the_session_hears_real_speech_through_a_microphone() {
-    let mic = virtual_mic();
-    let dir = tempfile::tempdir().unwrap();
-    let (wav, reference, spans) = noisy_dictation(dir.path());
-    let bar = file_wer(&wav, &reference);
+    let (mic, _dir, wav, reference, spans, bar) = noisy_scene();
     let _speaker = mic.speaker();
     let (tx, rx) = channel();
     let session =
@@ -255,10 +261,7 @@ fn sotto_dictate(args: &[&str]) -> Command {
 
 #[test]
 fn sotto_dictate_json_prints_live_text_and_ends_cleanly_on_sigint() {
-    let mic = virtual_mic();
-    let dir = tempfile::tempdir().unwrap();
-    let (wav, reference, spans) = noisy_dictation(dir.path());
-    let bar = file_wer(&wav, &reference);
+    let (mic, _dir, wav, reference, spans, bar) = noisy_scene();
     let _speaker = mic.speaker();
     let mut child = sotto_dictate(&["--json", "--threads", "1"]).stdout(Stdio::piped()).spawn().unwrap();
     let (tx, lines) = channel();

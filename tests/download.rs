@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use common::SmallDisk;
 use http::Server;
 use sha2::{Digest, Sha256};
 use sotto::cancel::CancelToken;
@@ -250,33 +251,11 @@ async fn one_writer_per_file_but_files_in_parallel() {
     assert_installed(other_dir.path());
 }
 
-/// A 16 MiB tmpfs, unmounted on drop.
-struct SmallDisk(tempfile::TempDir);
-
-impl SmallDisk {
-    fn mount() -> SmallDisk {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "the disk-full tests mount a 16 MiB tmpfs and need root (CI runs as root)");
-        SmallDisk(dir)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
-    }
-}
-
 #[tokio::test]
 async fn full_disk_is_refused_up_front_or_mid_write() {
     let server = Server::start(model().0.clone());
-    let disk = SmallDisk::mount();
-    let dir = disk.0.path();
+    let disk = SmallDisk::mount("16m");
+    let dir = disk.path();
     let err = fetch(&request(vec![server.url("ok", FILE)], dir), &Events::default()).await.unwrap_err();
     assert!(matches!(err, DownloadError::DiskFull { .. }), "{err:?}");
     assert!(server.hits().is_empty(), "refused before downloading");

@@ -264,21 +264,10 @@ fn a_ten_megabyte_note_is_saved_and_searchable() {
     assert_eq!(lib.get(id).unwrap().body.len(), body.len());
 }
 
-/// A 4 MiB tmpfs, unmounted on drop.
-struct SmallDisk(tempfile::TempDir);
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
-
 #[test]
 fn a_full_disk_fails_the_insert_and_keeps_earlier_notes() {
-    let disk = SmallDisk(tempfile::tempdir().unwrap());
-    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(disk.0.path()).status();
-    assert!(ok.is_ok_and(|s| s.success()), "mounting a tmpfs needs root (CI runs as root)");
-    let dir = disk.0.path();
+    let disk = SmallDisk::mount("4m");
+    let dir = disk.path();
     let lib = Library::open(dir, PASS, None).unwrap();
     let first = lib.add(&text("groceries: apples and pears")).unwrap();
     let second = lib.add(&text("call the garage about the brakes")).unwrap();

@@ -320,24 +320,13 @@ fn notes_saved_before_sotto_kept_audio_still_load_and_play() {
     assert!(user_file.exists(), "deleting the note never deletes the user's own file");
 }
 
-/// A small tmpfs, unmounted on drop.
-struct SmallDisk(tempfile::TempDir);
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0.path()).status();
-    }
-}
-
 #[test]
 fn a_full_disk_is_a_typed_error_and_what_was_written_stays_readable() {
-    let disk = SmallDisk(tempfile::tempdir().unwrap());
-    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=128k", "tmpfs"]).arg(disk.0.path()).status();
-    assert!(ok.is_ok_and(|s| s.success()), "mounting a tmpfs needs root (CI runs as root)");
+    let disk = SmallDisk::mount("128k");
     let key = vault::unlock(tempfile::tempdir().unwrap().path(), PASS).unwrap();
     let (pcm, _) = speech(10.0);
-    let mut w = RecordingWriter::create(disk.0.path(), &key, 16_000).unwrap();
-    let path = disk.0.path().join(w.file_name());
+    let mut w = RecordingWriter::create(disk.path(), &key, 16_000).unwrap();
+    let path = disk.path().join(w.file_name());
     let mut fed = 0;
     let err = loop {
         let end = (fed + 16_000).min(pcm.len());

@@ -5,7 +5,7 @@
 //! Outside checks rely on this contract: keep it stable. Errors and device changes go to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
@@ -29,9 +29,8 @@ pub struct DictateArgs {
     /// List the audio input devices and exit.
     #[arg(long)]
     list_devices: bool,
-    /// whisper.cpp ggml model file [default: tiny.en from the model dirs, as for `transcribe`].
-    #[arg(short, long, env = "SOTTO_MODEL", value_name = "PATH")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    recogniser: super::RecogniserArgs,
     /// One JSON object per line: ready, level, partial, final, saved.
     #[arg(long)]
     json: bool,
@@ -42,15 +41,6 @@ pub struct DictateArgs {
     /// Stop by itself after this many seconds without speech.
     #[arg(long, value_name = "SECS")]
     until_silence: Option<f64>,
-    /// CPU threads for the recogniser [default: cores - 1, at most 4].
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    threads: Option<u16>,
-    /// Spoken language (ISO 639-1) or "auto"; English-only models accept only en.
-    #[arg(short, long, value_name = "xx")]
-    language: Option<String>,
-    /// Words to prime the recogniser with: names, jargon, preferred spellings.
-    #[arg(long, value_name = "TEXT")]
-    prompt: Option<String>,
 }
 
 /// Run `sotto dictate` until SIGINT, SIGTERM or `--until-silence`.
@@ -58,7 +48,7 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
     if args.list_devices {
         return list(args.json);
     }
-    let model = crate::model_path(args.model)?;
+    let model = crate::model_path(args.recogniser.model.clone())?;
     tracing::info!("model: {}", model.display());
     let transcriber = Arc::new(Transcriber::load(&model)?);
     // Unlocked before listening: a passphrase prompt must not run while speech goes unheard.
@@ -70,13 +60,7 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
         None
     };
     let config = SessionConfig {
-        transcribe: TranscribeOptions {
-            threads: args.threads.map_or_else(sotto::asr::default_threads, usize::from),
-            language: args.language,
-            initial_prompt: args.prompt,
-            vad: live_vad()?,
-            ..TranscribeOptions::default()
-        },
+        transcribe: TranscribeOptions { vad: live_vad()?, ..args.recogniser.options() },
         stop_after_silence_ms: args.until_silence.map(|s| (s.max(0.0) * 1000.0) as u64),
         save_to,
         ..SessionConfig::default()

@@ -138,3 +138,31 @@ pub fn room_noise(samples: usize, pink_dbfs: f32, hum_dbfs: f32, seed: u64) -> V
     let hum = scaled_to(&hum, hum_dbfs);
     pink.iter().zip(&hum).map(|(p, h)| p + h).collect()
 }
+
+/// A small tmpfs of `size` (e.g. "4m"), for full-disk tests; unmounted on drop. Needs root (CI
+/// runs as root).
+pub struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    /// Mount one.
+    pub fn mount(size: &str) -> SmallDisk {
+        let disk = SmallDisk(tempfile::tempdir().unwrap());
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(disk.0.path())
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "mounting a tmpfs needs root (CI runs as root)");
+        disk
+    }
+
+    /// Where it is mounted.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
+    }
+}
