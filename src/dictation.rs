@@ -1,11 +1,12 @@
 //! Live dictation: an owned session that turns audio into partial and final text on its own
-//! worker thread.
+//! threads.
 //!
 //! Audio comes from the microphone ([`Session::listen`]) or from the caller ([`Session::start`]
-//! then [`Session::feed`]: a file, an FFI caller), at any rate and channel count. The worker
-//! converts it to 16 kHz mono as it arrives, reports levels, and runs the one streaming
-//! recogniser ([`asr::Stream`]): voice-activity segmentation, partials while speaking, a final
-//! at each pause. Events go to a callback, in order; a final, once sent, is never taken back.
+//! then [`Session::feed`]: a file, an FFI caller), at any rate and channel count. An audio
+//! thread converts it to 16 kHz mono as it arrives, reports levels and journals it when saving;
+//! a recogniser thread runs the one streaming recogniser ([`asr::Stream`]): voice-activity
+//! segmentation, partials while speaking, a final at each pause. Events go to one callback; a
+//! final, once sent, is never taken back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -41,6 +42,9 @@ pub enum SessionError {
     /// The recording or the note could not be saved.
     #[error(transparent)]
     Notes(#[from] NotesError),
+    /// A session thread could not be started.
+    #[error("cannot start a dictation thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// The session has already ended.
     #[error("the dictation session has ended")]
     Ended,
@@ -58,6 +62,7 @@ impl SessionError {
             SessionError::Asr(_) => "asr",
             SessionError::Notes(NotesError::Recording(RecordingError::DiskFull { .. })) => "disk_full",
             SessionError::Notes(_) => "notes",
+            SessionError::Thread(_) => "thread",
             SessionError::Ended => "ended",
         }
     }
@@ -250,7 +255,7 @@ impl Session {
                 worker.journal = journal;
                 worker.run(rx);
             })
-            .map_err(|e| AudioError::Resample(format!("cannot start the dictation thread: {e}")))?;
+            .map_err(SessionError::Thread)?;
         match opened.recv() {
             Ok(Ok(())) => Ok(Session { commands, cancel, worker: Some(worker) }),
             Ok(Err(e)) => {
@@ -376,7 +381,7 @@ impl Worker {
         let handle = std::thread::Builder::new()
             .name("sotto-recogniser".into())
             .spawn(move || recogniser.run(rx))
-            .map_err(|e| AudioError::Resample(format!("cannot start the recogniser thread: {e}")))?;
+            .map_err(SessionError::Thread)?;
         Ok(Worker {
             config,
             cancel,
