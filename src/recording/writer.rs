@@ -1,5 +1,6 @@
-//! Writing a journal: samples are sealed in fixed chunks as they arrive and synced to disk at
-//! least once per second of audio, so a killed process loses at most the chunk being filled.
+//! Writing a journal: samples are sealed in fixed chunks and written as they arrive, and synced
+//! to disk (on a thread of its own) at least once per second of audio, so a killed process loses
+//! at most the chunk being filled.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -27,6 +28,45 @@ pub struct RecordingWriter {
     samples: u64,
     /// Samples written since the last `sync_data`.
     unsynced: u64,
+    /// Syncs the file on its own thread.
+    syncer: Syncer,
+}
+
+/// Calls `sync_data` on a clone of the file on its own thread: writing the next chunk (which is
+/// what survives a `kill -9`: it is in the kernel's cache) never waits for the disk, which under
+/// load took long enough for the microphone's audio to pile up unwritten in the process.
+#[derive(Debug)]
+struct Syncer {
+    requests: std::sync::mpsc::Sender<()>,
+    /// The first error a background sync met, reported by the next write.
+    error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl Syncer {
+    fn start(file: File) -> Self {
+        let (requests, rx) = std::sync::mpsc::channel::<()>();
+        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let failed = error.clone();
+        // Ends when the writer (the sender) is dropped.
+        let _ = std::thread::Builder::new().name("sotto-journal-sync".into()).spawn(move || {
+            while rx.recv().is_ok() {
+                // Requests that piled up while syncing are served by one sync.
+                while rx.try_recv().is_ok() {}
+                if let Err(e) = file.sync_data() {
+                    failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                }
+            }
+        });
+        Self { requests, error }
+    }
+
+    fn request(&self) {
+        let _ = self.requests.send(());
+    }
+
+    fn take_error(&self) -> Option<std::io::Error> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 /// `Header` holds the cipher, which has no `Debug`; this keeps key material out of debug output.
@@ -85,6 +125,7 @@ impl RecordingWriter {
                 return Err(e);
             }
         };
+        let syncer = Syncer::start(file.try_clone().map_err(|e| RecordingError::io(&path, e))?);
         Ok(Self {
             file,
             path,
@@ -95,6 +136,7 @@ impl RecordingWriter {
             written,
             samples: 0,
             unsynced: 0,
+            syncer,
         })
     }
 
@@ -147,6 +189,9 @@ impl RecordingWriter {
     }
 
     fn write_chunk(&mut self, samples: &[i16], last: bool) -> Result<(), RecordingError> {
+        if let Some(e) = self.syncer.take_error() {
+            return Err(RecordingError::io(&self.path, e));
+        }
         // u32::MAX is the key check's counter.
         if self.chunks == u32::MAX - 1 && !last {
             return Err(RecordingError::TooLong { path: self.path.clone() });
@@ -168,8 +213,12 @@ impl RecordingWriter {
         self.chunks += 1;
         self.samples += samples.len() as u64;
         self.unsynced += samples.len() as u64;
-        if last || self.unsynced >= self.header.0.sample_rate as u64 {
+        if last {
+            // A finished recording is durable before anyone is told it exists.
             self.file.sync_data().map_err(|e| RecordingError::io(path, e))?;
+            self.unsynced = 0;
+        } else if self.unsynced >= self.header.0.sample_rate as u64 {
+            self.syncer.request();
             self.unsynced = 0;
         }
         Ok(())
