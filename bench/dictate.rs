@@ -73,8 +73,8 @@ fn main() -> Result<()> {
                 let mut padded = u.pcm.clone();
                 padded.extend(vec![0.0; ms_to_samples(2_000)]);
                 let run = live(&transcriber, &silero, &padded, false)?;
-                let first_final = run.events.iter().find(|(_, e)| matches!(e, SessionEvent::Final(_)));
-                hands_free.push(first_final.map_or(f64::NAN, |(t, _)| t - u.speech_end_ms as f64));
+                let last_final = run.events.iter().rev().find(|(_, e)| matches!(e, SessionEvent::Final(_)));
+                hands_free.push(last_final.map_or(f64::NAN, |(t, _)| t - u.speech_end_ms as f64));
 
                 let options = TranscribeOptions { threads: 1, fit_window: true, ..TranscribeOptions::default() };
                 let t = Instant::now();
@@ -168,9 +168,11 @@ fn live(transcriber: &Arc<Transcriber>, silero: &Arc<SileroModel>, pcm: &[f32], 
         stop_at = Some(ms(begun.elapsed()));
         session.stop();
     } else {
-        // Hands-free: the session decides when the utterance is over.
+        // Hands-free: the session decides when the utterance is over (its last piece: long
+        // speech is made final in pieces as it goes).
+        let end_ms = samples_to_ms(pcm.len()).saturating_sub(2_000);
         while let Ok((t, e)) = rx.recv_timeout(Duration::from_secs(30)) {
-            let done = matches!(e, SessionEvent::Final(_));
+            let done = matches!(&e, SessionEvent::Final(s) if s.end_ms + 1_000 >= end_ms);
             events.push((t, e));
             if done {
                 break;

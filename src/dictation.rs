@@ -147,6 +147,11 @@ pub struct SessionConfig {
     pub levels_per_second: u32,
     /// End the session by itself after this much time without speech (ms): hands-free notes.
     pub stop_after_silence_ms: Option<u64>,
+    /// Longest piece of continuous speech transcribed as one (ms): longer speech is cut at its
+    /// quietest moment and each piece made final as it goes, so partials, the final after a
+    /// pause and the final after `stop` never cost whisper more than this much audio (a 25 s
+    /// utterance took 2 s from stop to final in one piece). Overrides the VAD's own limit.
+    pub max_utterance_ms: u32,
     /// Keep the dictation as a note of this library: the audio is journaled (encrypted, synced
     /// every second) as it arrives, and the note is saved at the end ([`SessionEvent::Saved`]).
     /// A crash leaves the journal, which the library recovers the next time it is opened.
@@ -160,6 +165,7 @@ impl Default for SessionConfig {
             stream: StreamOptions::default(),
             levels_per_second: 20,
             stop_after_silence_ms: None,
+            max_utterance_ms: 10_000,
             save_to: None,
         }
     }
@@ -221,7 +227,9 @@ impl Session {
     ) -> Result<Self, SessionError> {
         let cancel = CancelToken::new();
         let job = Job { cancel: cancel.clone(), ..Job::default() };
-        let stream = Stream::new(transcriber, config.transcribe.clone(), config.stream.clone(), job)?;
+        let mut options = config.transcribe.clone();
+        options.vad.max_utterance_ms = config.max_utterance_ms;
+        let stream = Stream::new(transcriber, options, config.stream.clone(), job)?;
         // Before any audio: a session that cannot keep what it hears must not start.
         let journal = config.save_to.as_ref().map(|lib| lib.start_recording()).transpose()?;
         let (commands, rx) = channel();

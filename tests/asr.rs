@@ -353,3 +353,30 @@ fn push_to_talk_gets_its_final_from_the_partial_made_when_speech_ended() {
     let Some(StreamEvent::Final(fin)) = events.last() else { panic!("{events:?}") };
     assert!(wer(&reference, &fin.text) <= 0.15, "{}", fin.text);
 }
+
+#[test]
+fn long_speech_is_made_final_in_pieces_without_losing_or_repeating_words() {
+    // Two clips back to back, about 10 s of speech, cut into pieces of at most 5 s while partials
+    // run: each piece is final as it goes, and together they say the words once.
+    let clips = librivox();
+    let mut audio = load_file(&clips[0].0).unwrap();
+    audio.extend(load_file(&clips[4].0).unwrap());
+    audio.extend(vec![0.0; ms_to_samples(1_000)]);
+    let reference = format!("{} {}", clips[0].1, clips[4].1);
+    let vad = sotto::audio::vad::VadConfig {
+        max_utterance_ms: 5_000,
+        ..sotto::audio::vad::VadConfig::with_silero(silero_model())
+    };
+    let options = TranscribeOptions { vad, ..opts() };
+    let mut stream = Stream::new(transcriber().clone(), options, StreamOptions::default(), Job::default()).unwrap();
+    let mut events = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(20)) {
+        stream.push(chunk, &mut events).unwrap();
+    }
+    stream.finish(&mut events).unwrap();
+    let finals: Vec<_> =
+        events.iter().filter_map(|e| if let StreamEvent::Final(s) = e { Some(s.clone()) } else { None }).collect();
+    assert!(finals.len() >= 2, "{finals:?}");
+    let heard = text_of(&finals);
+    assert!(wer(&reference, &heard) <= 0.15, "{heard:?}");
+}

@@ -215,9 +215,11 @@ impl Stream {
             }
             // Nothing was said after the last partial: it already is the final's text. (The
             // utterance ends `post_roll` after its speech; the partial covered the speech and
-            // some silence after it.)
+            // some silence after it, and nothing past its end: a piece cut off long speech ends
+            // before what a partial of the whole may have heard.)
             (None, Some((start, covered, seg)))
-                if start == utterance.start_sample && covered >= self.speech_covered(&utterance) =>
+                if start == utterance.start_sample
+                    && (self.speech_covered(&utterance)..=utterance.samples.len()).contains(&covered) =>
             {
                 (!seg.text.is_empty()).then_some(seg)
             }
