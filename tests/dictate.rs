@@ -252,6 +252,15 @@ fn the_session_hears_real_speech_through_a_microphone() {
     assert!(events.iter().any(|e| matches!(e, SessionEvent::Level { rms_db, .. } if *rms_db > -35.0)));
 }
 
+/// The child's stdout once `sotto dictate --json` has said `ready` (the microphone is open).
+fn until_ready(child: &mut std::process::Child) -> BufReader<std::process::ChildStdout> {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    assert!(ready.contains("\"ready\""), "{ready}");
+    stdout
+}
+
 /// `sotto dictate` with this test binary's virtual microphone.
 fn sotto_dictate(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sotto"));
@@ -401,10 +410,7 @@ fn kill_9_of_sotto_dictate_save_loses_at_most_a_second_and_the_next_run_recovers
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut ready = String::new();
-    stdout.read_line(&mut ready).unwrap();
-    assert!(ready.contains("\"ready\""), "{ready}");
+    let _stdout = until_ready(&mut child); // kept open: a closed pipe would end it early
     let started = Instant::now();
     let mut player =
         Command::new("paplay").env("PULSE_SERVER", mic.server()).arg("--device=vsink").arg(&wav).spawn().unwrap();
@@ -479,10 +485,7 @@ fn a_microphone_that_vanishes_ends_dictation_with_a_clear_error_and_keeps_what_w
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut ready = String::new();
-    stdout.read_line(&mut ready).unwrap();
-    assert!(ready.contains("\"ready\""), "{ready}");
+    let mut stdout = until_ready(&mut child);
     let played = Command::new("paplay").env("PULSE_SERVER", daemon.server()).arg("--device=vsink").arg(&wav).status();
     assert!(played.unwrap().success());
     daemon.kill();

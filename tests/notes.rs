@@ -286,14 +286,7 @@ fn a_full_disk_fails_the_insert_and_keeps_earlier_notes() {
 }
 
 fn sotto(args: &[&str], data: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sotto"))
-        .args(args)
-        .env("SOTTO_DATA_DIR", data)
-        .env("SOTTO_PASSPHRASE", PASS)
-        .env("SOTTO_MODELS_DIR", cache().join("models"))
-        .env_remove("SOTTO_MODEL")
-        .output()
-        .unwrap()
+    sotto_notes(args, data, PASS)
 }
 
 fn stdout(o: &Output) -> String {

@@ -401,14 +401,7 @@ fn kill_9_while_recording_loses_at_most_a_second() {
 }
 
 fn sotto(args: &[&str], data: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sotto"))
-        .args(args)
-        .env("SOTTO_DATA_DIR", data)
-        .env("SOTTO_PASSPHRASE", PASS)
-        .env("SOTTO_MODELS_DIR", cache().join("models"))
-        .env_remove("SOTTO_MODEL")
-        .output()
-        .unwrap()
+    sotto_notes(args, data, PASS)
 }
 
 #[test]

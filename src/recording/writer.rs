@@ -37,9 +37,11 @@ pub struct RecordingWriter {
 /// load took long enough for the microphone's audio to pile up unwritten in the process.
 #[derive(Debug)]
 struct Syncer {
-    requests: std::sync::mpsc::Sender<()>,
+    requests: Option<std::sync::mpsc::Sender<()>>,
     /// The first error a background sync met, reported by the next write.
     error: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+    /// Joined on drop: its clone of the file holds the file's lock until it exits.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Syncer {
@@ -48,24 +50,38 @@ impl Syncer {
         let error = std::sync::Arc::new(std::sync::Mutex::new(None));
         let failed = error.clone();
         // Ends when the writer (the sender) is dropped.
-        let _ = std::thread::Builder::new().name("sotto-journal-sync".into()).spawn(move || {
-            while rx.recv().is_ok() {
-                // Requests that piled up while syncing are served by one sync.
-                while rx.try_recv().is_ok() {}
-                if let Err(e) = file.sync_data() {
-                    failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        let thread = std::thread::Builder::new()
+            .name("sotto-journal-sync".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // Requests that piled up while syncing are served by one sync.
+                    while rx.try_recv().is_ok() {}
+                    if let Err(e) = file.sync_data() {
+                        failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    }
                 }
-            }
-        });
-        Self { requests, error }
+            })
+            .ok();
+        Self { requests: Some(requests), error, thread }
     }
 
     fn request(&self) {
-        let _ = self.requests.send(());
+        if let Some(requests) = &self.requests {
+            let _ = requests.send(());
+        }
     }
 
     fn take_error(&self) -> Option<std::io::Error> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -166,3 +166,16 @@ impl Drop for SmallDisk {
         let _ = std::process::Command::new("umount").arg(self.0.path()).status();
     }
 }
+
+/// Run the `sotto` binary on the notes in `data`, unlocked with `passphrase`, with the fixture
+/// models (and the default model lookup, not `$SOTTO_MODEL`).
+pub fn sotto_notes(args: &[&str], data: &Path, passphrase: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(args)
+        .env("SOTTO_DATA_DIR", data)
+        .env("SOTTO_PASSPHRASE", passphrase)
+        .env("SOTTO_MODELS_DIR", cache().join("models"))
+        .env_remove("SOTTO_MODEL")
+        .output()
+        .unwrap()
+}
