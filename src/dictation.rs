@@ -72,7 +72,8 @@ impl SessionError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
-    /// Audio is flowing: the microphone is open (or the session is ready to be fed).
+    /// Audio is flowing: the microphone's first audio has arrived (or the session is ready to
+    /// be fed). Speech from here on is heard.
     Ready {
         /// The microphone's name; `None` when the caller feeds the audio.
         device: Option<String>,
@@ -350,6 +351,8 @@ struct Worker {
     silent: Arc<AtomicBool>,
     /// The microphone failed and no other could be opened.
     input_gone: bool,
+    /// `Ready` was sent.
+    ready: bool,
     /// Where the audio is kept as it arrives, when saving.
     journal: Option<RecordingWriter>,
     /// Journaling failed (a full disk): what was written is kept, nothing more is tried.
@@ -398,6 +401,7 @@ impl Worker {
             recogniser: Some((tx, handle)),
             silent,
             input_gone: false,
+            ready: false,
             journal: None,
             journal_failed: false,
             resampler: None,
@@ -409,8 +413,12 @@ impl Worker {
     }
 
     fn run(mut self, commands: Receiver<Command>) {
-        let device = self.capture.as_ref().map(|c| c.name().to_string());
-        emit(&self.events, SessionEvent::Ready { device });
+        // Fed sessions are ready at once; a microphone once its first audio arrives (an audio
+        // server can take a second or two to start a stream), so speech after `Ready` is heard.
+        if self.capture.is_none() {
+            emit(&self.events, SessionEvent::Ready { device: None });
+            self.ready = true;
+        }
         loop {
             // Woken by fed audio or a command, else every POLL to read the microphone's ring.
             let command = match commands.recv_timeout(POLL) {
@@ -485,7 +493,11 @@ impl Worker {
         let Some(capture) = self.capture.as_mut() else { return };
         let mut raw = std::mem::take(&mut self.raw);
         raw.clear();
-        capture.read(&mut raw);
+        let got = capture.read(&mut raw);
+        if got > 0 && !self.ready {
+            self.ready = true;
+            emit(&self.events, SessionEvent::Ready { device: Some(capture.name().to_string()) });
+        }
         let (rate, channels) = (capture.sample_rate(), capture.channels());
         let fault = capture.fault();
         if let Err(e) = self.convert(&raw, rate, channels) {

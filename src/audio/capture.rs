@@ -18,6 +18,9 @@ const RING_SECONDS: usize = 8;
 /// A device that delivers nothing for this long is gone: devices stream silence, never nothing
 /// (ALSA's PulseAudio plugin reports no error when the server dies; it just stops).
 const STALL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a new stream may take to deliver its first audio (a busy audio server is slow to
+/// start one) before it counts as stalled.
+const FIRST_AUDIO: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why the microphone could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,8 +155,9 @@ pub struct Capture {
     ring: rtrb::Consumer<f32>,
     errors: Receiver<CaptureError>,
     lost: Arc<AtomicU64>,
-    /// When samples last arrived (for [`STALL`]).
-    last_data: std::time::Instant,
+    /// When the stream started, and when samples last arrived (for [`STALL`]).
+    started: std::time::Instant,
+    last_data: Option<std::time::Instant>,
     name: String,
     sample_rate: u32,
     channels: u16,
@@ -205,8 +209,8 @@ impl Capture {
             other => return Err(CaptureError::Backend(format!("{name}: unsupported sample format {other}"))),
         }?;
         stream.play().map_err(|e| open_error(&name, e))?;
-        let last_data = std::time::Instant::now();
-        Ok(Self { _stream: stream, ring, errors, lost, last_data, name, sample_rate, channels })
+        let started = std::time::Instant::now();
+        Ok(Self { _stream: stream, ring, errors, lost, started, last_data: None, name, sample_rate, channels })
     }
 
     /// The device's name.
@@ -230,7 +234,7 @@ impl Capture {
         if n == 0 {
             return 0;
         }
-        self.last_data = std::time::Instant::now();
+        self.last_data = Some(std::time::Instant::now());
         let Ok(chunk) = self.ring.read_chunk(n) else { return 0 };
         let (a, b) = chunk.as_slices();
         out.extend_from_slice(a);
@@ -242,10 +246,13 @@ impl Capture {
     /// A fault the device reported since the last call (e.g. it was unplugged), or its silence
     /// for longer than a device ever is silent, if any.
     pub fn fault(&self) -> Option<CaptureError> {
-        self.errors
-            .try_iter()
-            .next()
-            .or_else(|| (self.last_data.elapsed() > STALL).then(|| CaptureError::Stalled(self.name.clone())))
+        self.errors.try_iter().next().or_else(|| {
+            let stalled = match self.last_data {
+                Some(at) => at.elapsed() > STALL,
+                None => self.started.elapsed() > FIRST_AUDIO,
+            };
+            stalled.then(|| CaptureError::Stalled(self.name.clone()))
+        })
     }
 
     /// Samples dropped because nobody read the ring in time.
