@@ -1,6 +1,6 @@
 //! `sotto dictate`: listen on the microphone and print live text.
 //!
-//! With `--json`, one object per line whose `"type"` is `ready` (the microphone is open), `level`,
+//! With `--json`, one object per line whose `"type"` is `ready` (the microphone's audio flows), `level`,
 //! `partial`, `final` (both with `text`, `start_ms`, `end_ms`) or `saved` (with the note `id`).
 //! Outside checks rely on this contract: keep it stable. Errors and device changes go to stderr.
 
