@@ -512,10 +512,7 @@ impl Worker {
     fn recover(&mut self, fault: CaptureError) {
         report(&self.events, &fault.clone().into());
         if let Some(dead) = self.capture.take() {
-            // Closing a device whose audio server died can block for good (ALSA's PulseAudio
-            // plugin: its thread waits on the server's lock), so the dead stream is let go of
-            // rather than closed; the process reclaims it when it exits.
-            std::mem::forget(dead);
+            dead.abandon();
         }
         // What the converter still holds belongs to the old device.
         self.finish_input();

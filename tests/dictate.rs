@@ -455,19 +455,6 @@ fn kill_9_of_sotto_dictate_save_loses_at_most_a_second_and_the_next_run_recovers
     assert!(body.contains("john dashwood had then leisure"), "{body}");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[test]
 fn a_microphone_that_vanishes_ends_dictation_with_a_clear_error_and_keeps_what_was_heard() {
     // A daemon of its own, ended while `sotto dictate` records from it.

@@ -50,15 +50,6 @@ fn rounded(pcm: &[f32]) -> Vec<f32> {
     pcm.iter().map(|&x| to_f32(to_i16(x))).collect()
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
-}
-
 fn journals(dir: &Path) -> Vec<String> {
     journal_names(&dir.join(RECORDINGS_DIR)).unwrap()
 }

@@ -255,6 +255,13 @@ impl Capture {
         })
     }
 
+    /// Let go of a stream that faulted without closing it: closing a device whose audio server
+    /// died can block for good (ALSA's PulseAudio plugin: its thread waits on the server's
+    /// lock); the process reclaims it when it exits.
+    pub fn abandon(self) {
+        std::mem::forget(self);
+    }
+
     /// Samples dropped because nobody read the ring in time.
     pub fn lost_samples(&self) -> u64 {
         self.lost.load(Ordering::Relaxed)
@@ -366,8 +373,13 @@ impl OpenMicrophone {
                     if let Some(fault) = capture.fault() {
                         tracing::warn!("{fault}");
                         match Capture::open(&DeviceChoice::Default) {
-                            Ok(c) if c.sample_rate() == rate && c.channels() == channels => capture = c,
-                            _ => return,
+                            Ok(c) if c.sample_rate() == rate && c.channels() == channels => {
+                                std::mem::replace(&mut capture, c).abandon()
+                            }
+                            _ => {
+                                capture.abandon();
+                                return;
+                            }
                         }
                     }
                     match listener.as_mut() {

@@ -179,3 +179,13 @@ pub fn sotto_notes(args: &[&str], data: &Path, passphrase: &str) -> std::process
         .output()
         .unwrap()
 }
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
