@@ -38,6 +38,8 @@ build:
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	# The core as the app and the FFI build it: without the command line's crates.
+	cargo clippy --lib --no-default-features -- -D warnings
 
 ## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).
 measure:

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::asr::{self, AsrError, Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
+use crate::asr::{
+    self, AsrError, Hurry, Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber,
+};
 use crate::audio::capture::{Capture, CaptureError, DeviceChoice};
 use crate::audio::{AudioError, SAMPLE_RATE, StreamResampler, ms_to_samples, samples_to_ms};
 use crate::cancel::CancelToken;
@@ -194,6 +196,8 @@ enum Command {
 pub struct Session {
     commands: Sender<Command>,
     cancel: CancelToken,
+    /// Makes `stop` give up a partial in progress: the final is what the user waits for.
+    hurry: Hurry,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -231,6 +235,7 @@ impl Session {
         let mut options = config.transcribe.clone();
         options.vad.max_utterance_ms = config.max_utterance_ms;
         let stream = Stream::new(transcriber, options, config.stream.clone(), job)?;
+        let hurry = stream.hurry();
         // Before any audio: a session that cannot keep what it hears must not start.
         let journal = config.save_to.as_ref().map(|lib| lib.start_recording()).transpose()?;
         let (commands, rx) = channel();
@@ -266,7 +271,7 @@ impl Session {
             })
             .map_err(SessionError::Thread)?;
         match opened.recv() {
-            Ok(Ok(())) => Ok(Session { commands, cancel, worker: Some(worker) }),
+            Ok(Ok(())) => Ok(Session { commands, cancel, hurry, worker: Some(worker) }),
             Ok(Err(e)) => {
                 let _ = worker.join();
                 Err(e)
@@ -291,6 +296,7 @@ impl Session {
     /// Finish: audio already given is transcribed, pending speech becomes a final, then
     /// [`SessionEvent::Stopped`]. Returns at once; [`Session::wait`] waits for the end.
     pub fn stop(&self) {
+        self.hurry.now();
         let _ = self.commands.send(Command::Stop);
     }
 

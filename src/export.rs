@@ -6,7 +6,7 @@ use crate::asr::Segment;
 use crate::store::Note;
 
 /// A transcript output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Plain text, one segment per line.
     Txt,

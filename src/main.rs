@@ -99,8 +99,8 @@ struct TranscribeArgs {
     recogniser: cli::RecogniserArgs,
     /// Output format. With several files, txt/srt/vtt print a "==> FILE <==" header per file and
     /// json prints [{"file":…, "segments":[…]}].
-    #[arg(short, long, value_enum, default_value_t = Format::Txt)]
-    format: Format,
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Txt)]
+    format: FormatArg,
     /// Split at pauses (voice-activity detection) and transcribe each utterance with an encoder
     /// window fitted to it (one under 2 s together with the next); silence is skipped.
     #[arg(long)]
@@ -206,12 +206,13 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
     let load_ms = load_start.elapsed().as_secs_f64() * 1000.0;
     let options = TranscribeOptions { fit_window: args.fast, ..args.recogniser.options() };
     let many = args.files.len() > 1;
+    let format = Format::from(args.format);
     let mut ok = true;
     let mut json_items = Vec::new();
     let stdout = std::io::stdout();
     for (i, file) in args.files.iter().enumerate() {
-        let stream_txt = args.stream && args.format == Format::Txt;
-        if many && args.format != Format::Json {
+        let stream_txt = args.stream && format == Format::Txt;
+        if many && format != Format::Json {
             let mut out = stdout.lock();
             writeln!(out, "{}==> {} <==", if i > 0 { "\n" } else { "" }, file.display())?;
         }
@@ -224,11 +225,11 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             Mode::Full
         };
         match transcribe_file(&transcriber, file, &options, mode, timings) {
-            Ok(segments) if args.format == Format::Json && many => {
+            Ok(segments) if format == Format::Json && many => {
                 json_items.push(serde_json::json!({ "file": file, "segments": segments }));
             }
             Ok(segments) if !stream_txt => {
-                stdout.lock().write_all(render(&segments, args.format).as_bytes())?;
+                stdout.lock().write_all(render(&segments, format).as_bytes())?;
             }
             Ok(_) => {}
             Err(e) => {
@@ -237,10 +238,34 @@ fn transcribe(args: TranscribeArgs) -> Result<bool> {
             }
         }
     }
-    if many && args.format == Format::Json {
+    if many && format == Format::Json {
         println!("{}", serde_json::Value::Array(json_items));
     }
     Ok(ok)
+}
+
+/// `--format` of `sotto transcribe` (the core's [`Format`]).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    /// Plain text, one segment per line.
+    Txt,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+    /// `[{"start_ms":…, "end_ms":…, "text":…}]`.
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Txt => Format::Txt,
+            FormatArg::Srt => Format::Srt,
+            FormatArg::Vtt => Format::Vtt,
+            FormatArg::Json => Format::Json,
+        }
+    }
 }
 
 /// How a file is transcribed.

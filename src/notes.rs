@@ -55,7 +55,7 @@ pub enum NotesError {
 }
 
 /// How to rank search results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
     /// Keyword and meaning rankings fused (reciprocal-rank fusion).

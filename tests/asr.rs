@@ -45,14 +45,14 @@ fn sottos_spectrogram_gives_whispers_transcript() {
 }
 
 #[test]
-fn librivox_corpus_wer_is_at_most_15_percent() {
+fn librivox_corpus_wer_is_at_most_9_percent() {
     let clips = librivox();
     let hyps: Vec<String> = clips
         .iter()
         .map(|(path, _)| text_of(&transcriber().transcribe(&load_file(path).unwrap(), &opts()).unwrap()))
         .collect();
     let corpus = corpus_wer(clips.iter().zip(&hyps).map(|((_, r), h)| (r.as_str(), h.as_str())));
-    assert!(corpus <= 0.15, "corpus WER {corpus:.3}: {hyps:#?}");
+    assert!(corpus <= 0.09, "corpus WER {corpus:.3}: {hyps:#?}");
 }
 
 #[test]
@@ -352,6 +352,35 @@ fn push_to_talk_gets_its_final_from_the_partial_made_when_speech_ended() {
     assert_eq!(job.stats.encoder_passes(), passes, "stop re-transcribed the utterance");
     let Some(StreamEvent::Final(fin)) = events.last() else { panic!("{events:?}") };
     assert!(wer(&reference, &fin.text) <= 0.15, "{}", fin.text);
+}
+
+#[test]
+fn hurry_gives_up_the_partial_in_progress_and_keeps_every_word() {
+    // The key is released while a partial of ongoing speech runs: it is given up (the final is
+    // what the user waits for), no partial follows, and the final still has all the words.
+    let (path, reference) = librivox().remove(0);
+    let audio = load_file(&path).unwrap();
+    let hurry = Arc::new(std::sync::OnceLock::<sotto::asr::Hurry>::new());
+    let fired = hurry.clone();
+    // whisper.cpp reports progress before it encodes: hurry from there, i.e. mid-partial.
+    let job = Job { on_progress: Some(Arc::new(move |_| fired.get().unwrap().now())), ..Job::default() };
+    let options = StreamOptions { partial_every_ms: Some(1_000), ..StreamOptions::default() };
+    let mut stream = Stream::new(transcriber().clone(), opts(), options, job).unwrap();
+    hurry.set(stream.hurry()).unwrap();
+    let mut events = Vec::new();
+    for chunk in audio.chunks(ms_to_samples(100)) {
+        stream.push(chunk, &mut events).unwrap();
+    }
+    assert!(events.iter().all(|e| matches!(e, StreamEvent::Final(_))), "no partial survives a hurry: {events:?}");
+    stream.finish(&mut events).unwrap();
+    let text: Vec<String> = events
+        .iter()
+        .map(|e| match e {
+            StreamEvent::Final(s) => s.text.clone(),
+            StreamEvent::Partial(_) => unreachable!(),
+        })
+        .collect();
+    assert!(!text.is_empty() && wer(&reference, &text.join(" ")) <= 0.15, "{text:?}");
 }
 
 #[test]

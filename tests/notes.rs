@@ -355,17 +355,23 @@ fn a_second_process_waits_for_the_first() {
     let store = Store::open(&data.path().join(DB_FILE), &key).unwrap();
     // Hold the write lock for a while, as a long import in the app would.
     store.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
-    let started = std::time::Instant::now();
-    let child = std::thread::spawn({
-        let data = data.path().to_path_buf();
-        move || sotto(&["note", "add", "--text", "second note, written while the first process held the lock"], &data)
-    });
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto"))
+        .args(["note", "add", "--text", "second note, written while the first process held the lock"])
+        .env("SOTTO_DATA_DIR", data.path())
+        .env("SOTTO_PASSPHRASE", PASS)
+        .env("SOTTO_MODELS_DIR", cache().join("models"))
+        .env_remove("SOTTO_MODEL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Observe the wait: while the lock is held the writer neither gives up nor gets its note in.
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    assert!(child.try_wait().unwrap().is_none(), "the second process gave up instead of waiting for the lock");
+    assert_eq!(store.list().unwrap().len(), 1, "nothing written past the lock");
     store.connection().execute_batch("COMMIT").unwrap();
-    let out = child.join().unwrap();
-    stdout(&out);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(1500), "it waited for the lock");
-    assert_eq!(store.list().unwrap().len(), 2, "nothing lost");
+    stdout(&child.wait_with_output().unwrap());
+    assert_eq!(store.list().unwrap().len(), 2, "the waiting writer got its note in, nothing lost");
 }
 
 #[test]

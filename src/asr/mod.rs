@@ -12,5 +12,5 @@ pub use crate::cancel::CancelToken;
 pub use error::AsrError;
 pub use model::{ModelInfo, inspect};
 pub use native::bf16_native;
-pub use stream::{Stream, StreamEvent, StreamOptions};
+pub use stream::{Hurry, Stream, StreamEvent, StreamOptions};
 pub use transcriber::{Job, JobStats, Segment, TranscribeOptions, Transcriber, default_threads};

@@ -3,7 +3,7 @@ use std::time::Instant;
 
 use whisper_rs::WhisperState;
 
-use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
+use super::{AsrError, CancelToken, Job, Segment, TranscribeOptions, Transcriber};
 use crate::audio::vad::{Segmenter, Utterance};
 use crate::audio::{ms_to_samples, samples_to_ms};
 use crate::text::wer;
@@ -80,6 +80,22 @@ pub struct Stream {
     context: String,
     /// The last final utterance with its words and the context before it, lent to the next one.
     previous: Option<Previous>,
+    /// Cancelled by [`Hurry::now`]: a partial of speech still going on is given up and no more
+    /// are made (a child of the job's token, so cancelling the job stops partials too).
+    hurry: CancelToken,
+}
+
+/// Tells a [`Stream`] that its final is wanted now (the push-to-talk key was released): from
+/// another thread, while the stream's owner may be inside a partial.
+#[derive(Debug, Clone)]
+pub struct Hurry(CancelToken);
+
+impl Hurry {
+    /// Give up the partial in progress, unless it started after the speech ended (then it
+    /// covers all of it and becomes the final at no further cost), and make no more partials.
+    pub fn now(&self) {
+        self.0.cancel();
+    }
 }
 
 struct Previous {
@@ -106,7 +122,9 @@ impl Stream {
     ) -> Result<Self, AsrError> {
         let language = transcriber.language(&options)?;
         let state = transcriber.take_state()?;
+        let hurry = job.cancel.child();
         Ok(Stream {
+            hurry,
             segmenter: Segmenter::new(options.vad.clone()),
             transcriber,
             state: Some(state),
@@ -152,6 +170,11 @@ impl Stream {
         }
     }
 
+    /// A handle that asks for the final at once (see [`Hurry`]).
+    pub fn hurry(&self) -> Hurry {
+        Hurry(self.hurry.clone())
+    }
+
     /// Whether speech is going on right now (an utterance is open).
     pub fn in_speech(&self) -> bool {
         self.segmenter.in_speech()
@@ -160,6 +183,9 @@ impl Stream {
     /// Live text for the open utterance, when enough new speech has come since the last one.
     fn maybe_partial(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
         let Some(every) = self.stream.partial_every_ms else { return Ok(()) };
+        if self.hurry.is_cancelled() {
+            return Ok(());
+        }
         let Some((start, audio)) = self.segmenter.current() else { return Ok(()) };
         if self.partial.as_ref().is_some_and(|(s, _, _)| *s != start) {
             // A new utterance: its first partial comes after `every` of speech.
@@ -176,7 +202,13 @@ impl Stream {
         let audio = audio.to_vec();
         let began = Instant::now();
         let context = self.context.clone();
-        let segment = self.transcribe_joined(start, &audio, &context)?;
+        // A partial of speech still going on is given up when the final is wanted now; one
+        // started after the speech ended is the final's text, so it runs to its end.
+        let job = if paused { self.job.clone() } else { Job { cancel: self.hurry.clone(), ..self.job.clone() } };
+        let segment = match self.transcribe_joined(start, &audio, &context, &job) {
+            Err(AsrError::Cancelled) if !self.job.cancel.is_cancelled() => return Ok(()),
+            other => other?,
+        };
         let cost = ms_to_samples(began.elapsed().as_millis() as u64);
         self.partial_due = cost * PARTIAL_BUDGET as usize;
         if let Some(seg) = segment {
@@ -209,7 +241,7 @@ impl Stream {
                     // Nothing new was heard past the lent words: hear the utterance alone.
                     None => {
                         let context = self.context.clone();
-                        self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
+                        self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &self.job.clone())?
                     }
                 }
             }
@@ -225,7 +257,7 @@ impl Stream {
             }
             _ => {
                 let context = self.context.clone();
-                self.transcribe_joined(utterance.start_sample, &utterance.samples, &context)?
+                self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &self.job.clone())?
             }
         };
         if let Some(mut seg) = segment {
@@ -263,13 +295,14 @@ impl Stream {
         start_sample: u64,
         audio: &[f32],
         context: &str,
+        job: &Job,
     ) -> Result<Option<Segment>, AsrError> {
-        let pieces = self.transcribe_pieces(audio, context)?;
+        let pieces = self.transcribe_pieces(audio, context, job)?;
         Ok(joined_text(&pieces, samples_to_ms(start_sample as usize)))
     }
 
     /// whisper's segments for `audio`, times from its start (within its length).
-    fn transcribe_pieces(&mut self, audio: &[f32], context: &str) -> Result<Vec<Segment>, AsrError> {
+    fn transcribe_pieces(&mut self, audio: &[f32], context: &str, job: &Job) -> Result<Vec<Segment>, AsrError> {
         let Some(state) = self.state.as_mut() else { return Err(AsrError::Whisper("no whisper state".into())) };
         let mut pieces: Vec<Segment> = Vec::new();
         let mut from = 0;
@@ -279,7 +312,7 @@ impl Stream {
             let heard = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
             let mut options = self.options.with_context(&format!("{context} {heard}"));
             options.fit_window |= self.stream.fit_window;
-            let pass = self.transcriber.run_pass(state, &audio[from..], &options, self.language, &self.job, true)?;
+            let pass = self.transcriber.run_pass(state, &audio[from..], &options, self.language, job, true)?;
             let base = samples_to_ms(from);
             pieces.extend(pass.segments.into_iter().map(|p| Segment {
                 start_ms: base + p.start_ms,
@@ -313,7 +346,8 @@ impl Stream {
         const SLACK: u64 = 300;
         let both = joined(lent, utterance);
         let boundary = samples_to_ms((utterance.start_sample - both.start_sample) as usize);
-        let pieces = self.transcribe_pieces(&both.samples, context)?;
+        let job = self.job.clone();
+        let pieces = self.transcribe_pieces(&both.samples, context, &job)?;
         let kept: Vec<Segment> = pieces.into_iter().filter(|p| p.end_ms > boundary + SLACK).collect();
         let straddles = kept.first().is_some_and(|p| p.start_ms + SLACK < boundary);
         let Some(mut seg) = joined_text(&kept, samples_to_ms(both.start_sample as usize)) else { return Ok(None) };

@@ -72,14 +72,35 @@ pub struct SearchArgs {
     /// Words, "exact phrases", prefix*; or a question in your own words (meaning search).
     query: String,
     /// Ranking: hybrid (default) fuses keyword and meaning rankings.
-    #[arg(long, value_enum, default_value_t = SearchMode::Hybrid)]
-    mode: SearchMode,
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    mode: ModeArg,
     /// Most results.
     #[arg(long, default_value_t = 10)]
     limit: usize,
     /// Print [{"id", "title", "score", "snippet"}], best first.
     #[arg(long)]
     json: bool,
+}
+
+/// `--mode` of `sotto search` (the core's [`SearchMode`]).
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Keyword and meaning rankings fused (reciprocal-rank fusion).
+    Hybrid,
+    /// FTS5 words, "phrases" and prefix*.
+    Keyword,
+    /// Sentence-embedding similarity: a question in your own words.
+    Meaning,
+}
+
+impl From<ModeArg> for SearchMode {
+    fn from(arg: ModeArg) -> Self {
+        match arg {
+            ModeArg::Hybrid => SearchMode::Hybrid,
+            ModeArg::Keyword => SearchMode::Keyword,
+            ModeArg::Meaning => SearchMode::Meaning,
+        }
+    }
 }
 
 /// `sotto export` arguments.
@@ -297,10 +318,11 @@ pub fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
 
 /// Run `sotto search`.
 pub fn search(args: SearchArgs, dir: &Path) -> Result<bool> {
-    if args.mode == SearchMode::Meaning && embedder_files().is_none() {
+    let mode = SearchMode::from(args.mode);
+    if mode == SearchMode::Meaning && embedder_files().is_none() {
         bail!("search by meaning needs the MiniLM model (run `make fixtures` or `sotto models fetch minilm-l6-v2`)");
     }
-    let hits = open(dir, true)?.search(&args.query, args.mode, args.limit)?;
+    let hits = open(dir, true)?.search(&args.query, mode, args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string(&hits)?);
     } else {

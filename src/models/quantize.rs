@@ -9,29 +9,33 @@ use std::path::{Path, PathBuf};
 use whisper_rs::whisper_rs_sys as sys;
 
 /// A ggml quantization type Sotto ships.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuantType {
     /// 8-bit, blocks of 32 (34 bytes): near-lossless.
-    #[value(name = "q8_0")]
     Q8_0,
     /// 5-bit with offset, blocks of 32 (24 bytes).
-    #[value(name = "q5_1")]
     Q5_1,
     /// 5-bit, blocks of 32 (22 bytes).
-    #[value(name = "q5_0")]
     Q5_0,
     /// bfloat16: CPUs with AVX512-BF16 multiply it natively, two products per lane where f16 is
     /// widened to f32 first. The decoder's per-token matrices go to q8_0 (see
     /// [`QuantType::per_token`]).
-    #[value(name = "bf16")]
     Bf16,
     /// 4-bit, blocks of 32 (18 bytes): smallest and fastest (ggml repacks it for its int8
     /// kernels at load), at a measurable cost in accuracy.
-    #[value(name = "q4_0")]
     Q4_0,
 }
 
 impl QuantType {
+    /// Every type, in the order the CLI lists them.
+    pub const ALL: [QuantType; 5] =
+        [QuantType::Q8_0, QuantType::Q5_1, QuantType::Q5_0, QuantType::Bf16, QuantType::Q4_0];
+
+    /// The type named `name` (as [`QuantType::name`] spells it, any case).
+    pub fn from_name(name: &str) -> Option<QuantType> {
+        QuantType::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
     /// The name used in file names and the manifest.
     pub fn name(self) -> &'static str {
         match self {
@@ -93,7 +97,7 @@ pub fn local_recipe(variant: &super::Variant) -> Option<(String, QuantType)> {
         let words: Vec<&str> = source.strip_prefix("local:sotto models quantize ")?.split_whitespace().collect();
         match words.as_slice() {
             [input, output, "--type", to] if *output == variant.file => {
-                Some((input.to_string(), <QuantType as clap::ValueEnum>::from_str(to, true).ok()?))
+                Some((input.to_string(), QuantType::from_name(to)?))
             }
             _ => None,
         }
