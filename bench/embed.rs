@@ -4,7 +4,7 @@
 //!
 //!   cargo bench --bench embed -- --python VENV/bin/python [--rounds 5] [--latency-runs 40]
 //!       [--sentences 256] [--no-experiments] [--name embed-latest] [--out bench/results]
-//!   cargo bench --bench embed -- --kernels     (only the weight-products table; SOTTO_GEMM=tract: tract's kernels)
+//!   cargo bench --bench embed -- --kernels     (only the weight-products table)
 
 #[path = "common.rs"]
 mod common;
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use sotto::text::{Embedder, Precision, cosine};
+use sotto::text::{Embedder, cosine};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core;
@@ -442,10 +442,9 @@ fn op_labels(model: &TypedModel) -> Vec<String> {
 /// GFLOP/s of the weight products alone, with MiniLM's shapes and a symbolic token count as in
 /// the embedder: one 384x384 product whose weights stay cached between runs, and the whole
 /// 6-layer stack (42 MB of weights in f32, more than this machine's last-level cache), which is
-/// what a call streams. In f32 whichever kernel tract dispatches to (`SOTTO_GEMM=tract` for
-/// tract's own), and in bf16 (`text::linear`) where the CPU has AVX512-BF16.
+/// what a call streams, on whichever kernel tract dispatches to.
 fn matmul_kernel_speed() -> Result<(String, Value)> {
-    let stack = |layers: usize, bf16: bool| -> Result<(Arc<TypedRunnableModel>, usize, Vec<String>)> {
+    let stack = |layers: usize| -> Result<(Arc<TypedRunnableModel>, usize, Vec<String>)> {
         let mut model = TypedModel::default();
         let n = model.sym("n");
         model.symbols.add_assertion("n >= 1")?;
@@ -455,42 +454,24 @@ fn matmul_kernel_speed() -> Result<(String, Value)> {
         for layer in 0..layers {
             for (i, &(m, k)) in shapes.iter().enumerate().take(if layers == 1 { 1 } else { 6 }) {
                 let w: Vec<f32> = (0..m * k).map(|v| ((v * 7 + layer) % 13) as f32 * 1e-3 - 6e-3).collect();
-                // `text::linear` takes weights as [k, m] (the ONNX importer's layout); tract either.
-                let (shape, expr) = if bf16 { ([k, m], "nk,km->nm") } else { ([m, k], "nk,mk->nm") };
-                let w = model.add_const(format!("w{layer}.{i}"), tensor1(&w).into_shape(&shape)?)?;
-                let einsum = tract_core::ops::einsum::EinSum::new(expr.parse()?, f32::datum_type());
+                let w = model.add_const(format!("w{layer}.{i}"), tensor1(&w).into_shape(&[m, k])?)?;
+                let einsum = tract_core::ops::einsum::EinSum::new("nk,mk->nm".parse()?, f32::datum_type());
                 x = model.wire_node(format!("mm{layer}.{i}"), einsum, &[x, w])?[0];
                 flops_per_token += 2 * m * k;
             }
         }
         model.select_output_outlets(&[x])?;
-        let mut kernels = vec![];
-        #[cfg(target_arch = "x86_64")]
-        if bf16 {
-            model = model.into_decluttered()?;
-            let replaced = sotto::text::linear::rewrite(&mut model)?;
-            kernels.push(format!("bf16 `text::linear` × {replaced}"));
-        }
         let model = model.into_optimized()?;
-        kernels.extend(sotto::text::embed::matmul_kernels(&model));
+        let kernels = sotto::text::embed::matmul_kernels(&model);
         Ok((model.into_runnable()?, flops_per_token, kernels))
     };
     let mut md = String::from(
-        "### Weight products alone (GFLOP/s, median run; `SOTTO_GEMM=tract` for tract's kernels)\n\n\
+        "### Weight products alone (GFLOP/s, median run)\n\n\
          | products | kernels | 7 tokens | 12 tokens | 96 tokens | 192 tokens |\n|---|---|---:|---:|---:|---:|\n",
     );
     let mut out = serde_json::Map::new();
-    #[cfg(target_arch = "x86_64")]
-    let bf16 = sotto::text::linear::supported();
-    #[cfg(not(target_arch = "x86_64"))]
-    let bf16 = false;
-    let mut cases = vec![("one 384x384, weights cached", 1, 400, false), ("6-layer stack, 42 MB", 6, 30, false)];
-    if bf16 {
-        cases
-            .extend([("bf16: one 384x384, weights cached", 1, 400, true), ("bf16: 6-layer stack, 21 MB", 6, 30, true)]);
-    }
-    for (name, layers, runs, bf16) in cases {
-        let (plan, flops, kernels) = stack(layers, bf16)?;
+    for (name, layers, runs) in [("one 384x384, weights cached", 1, 400), ("6-layer stack, 42 MB", 6, 30)] {
+        let (plan, flops, kernels) = stack(layers)?;
         let mut cells = Vec::new();
         for tokens in [7usize, 12, 96, 192] {
             let x: TValue = tensor1(&vec![0.5f32; tokens * 384]).into_shape(&[tokens, 384])?.into();
@@ -693,12 +674,6 @@ fn main() -> Result<()> {
         sotto.insert(m, Embedder::load(&files[m], &tokenizer)?.with_threads(threads));
         sotto_load_ms.insert(m, ms(t.elapsed()));
     }
-    // Where the default runs its weight products in bf16, the same model with f32 products too,
-    // timed in the same rounds (the A/B of `text::linear`).
-    let sotto_f32 = match sotto["fp32"].precision() {
-        Precision::Bf16 => Some(Embedder::load_with(&files["fp32"], &tokenizer, Precision::F32)?.with_threads(threads)),
-        Precision::F32 => None,
-    };
     let script = root.join("bench/embed_ort.py");
     let mut ort = Ort::start(&python, &script, &files, &tokenizer, &corpus_path, threads)?;
     eprintln!("==> onnxruntime worker: {}", ort.hello);
@@ -742,10 +717,6 @@ fn main() -> Result<()> {
         vecs.insert(m, mine);
     }
     agreement.insert("tract_int8_vs_fp32_min_cosine".into(), json!(min_cosine(&vecs["int8"], &vecs["fp32"])));
-    if let Some(e) = &sotto_f32 {
-        let f32_products = e.embed(&refs)?;
-        agreement.insert("bf16_vs_f32_products_min_cosine".into(), json!(min_cosine(&vecs["fp32"], &f32_products)));
-    }
     eprintln!("==> agreement {}", Value::Object(agreement.clone()));
 
     // ---- the comparison, interleaved: each round runs both systems back to back, the order
@@ -754,16 +725,13 @@ fn main() -> Result<()> {
     for round in 0..rounds {
         for m in MODELS {
             let mut order = vec!["sotto", "ort"];
-            if m == "fp32" && sotto_f32.is_some() {
-                order.push("sotto-f32");
-            }
             if round % 2 == 1 {
                 order.reverse();
             }
             for sys in order {
                 let entry = s.entry((sys, m)).or_default();
-                if sys != "ort" {
-                    let emb = if sys == "sotto" { &sotto[m] } else { sotto_f32.as_ref().expect("loaded") };
+                if sys == "sotto" {
+                    let emb = &sotto[m];
                     entry.time_round(lat_runs, 5, &refs, |t| {
                         emb.embed(t).expect("embed");
                     });
@@ -802,24 +770,11 @@ fn main() -> Result<()> {
         lat_ids.len(),
         rounds * lat_runs
     );
-    md += &format!(
-        "Sotto's fp32 weight products: {}.\n\n",
-        match sotto["fp32"].precision() {
-            Precision::Bf16 =>
-                "bf16 (`text::linear`, this CPU has AVX512-BF16; sums, attention and norms in f32); \
-                                `fp32, f32 products`: the same model with `Precision::F32`, timed in the same rounds",
-            Precision::F32 => "f32",
-        }
-    );
     md += "| model | metric | Sotto (tract) | onnxruntime | speed ratio |\n|---|---|---:|---:|---:|\n";
     let mut results = serde_json::Map::new();
-    let mut rows_of = MODELS.map(|m| (m, "sotto")).to_vec();
-    if sotto_f32.is_some() {
-        rows_of.insert(1, ("fp32", "sotto-f32"));
-    }
-    for (m, sys) in rows_of {
-        let (a, b) = (&s[&(sys, m)], &s[&("ort", m)]);
-        let label_m = if sys == "sotto" { m.to_string() } else { format!("{m}, f32 products") };
+    for m in MODELS {
+        let (a, b) = (&s[&("sotto", m)], &s[&("ort", m)]);
+        let label_m = m.to_string();
         let rows: [(&str, f64, f64, bool); 4] = [
             ("latency, median ms", median(&a.lat_ms), median(&b.lat_ms), false),
             ("latency, CPU ms/run", median(&a.lat_cpu_ms), median(&b.lat_cpu_ms), false),
@@ -849,9 +804,6 @@ fn main() -> Result<()> {
         agreement["int8_tract_vs_ort_min_cosine"].as_f64().unwrap_or(f64::NAN),
         agreement["tract_int8_vs_fp32_min_cosine"].as_f64().unwrap_or(f64::NAN),
     );
-    if let Some(c) = agreement.get("bf16_vs_f32_products_min_cosine").and_then(Value::as_f64) {
-        md += &format!("bf16 vs f32 products (Sotto, min cosine over the corpus): {c:.6}.\n");
-    }
 
     // ---- experiments
     let mut xp_json = json!(null);

@@ -97,8 +97,27 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     mod bf16_gemm {
-        use crate::text::gemm::tests::values;
-        use crate::text::linear::{bf16_bits, bf16_value};
+        /// Deterministic values in [-1, 1).
+        fn values(n: usize, seed: u64) -> Vec<f32> {
+            let mut s = seed;
+            (0..n)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+                })
+                .collect()
+        }
+
+        /// Round to the nearest bf16, ties to even (what `vcvtneps2bf16` does).
+        fn bf16_bits(x: f32) -> u16 {
+            let bits = x.to_bits();
+            ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16) as u16
+        }
+
+        /// The f32 value of a bf16.
+        fn bf16_value(bits: u16) -> f32 {
+            f32::from_bits((bits as u32) << 16)
+        }
 
         unsafe extern "C" {
             /// Patched into ggml's sgemm.cpp (whisper-cpp/bf16_gemm.inc).

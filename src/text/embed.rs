@@ -62,48 +62,6 @@ pub struct Embedder {
     heads: usize,
     /// Calls of one `embed` run at once, each on its own thread.
     threads: usize,
-    /// The arithmetic of the weight products.
-    precision: Precision,
-}
-
-/// The arithmetic of the embedder's weight products (everything else runs in f32).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// f32 products on tract's kernels (and Sotto's 64x6 AVX-512 one).
-    F32,
-    /// Weights and activations rounded to bf16, sums in f32 (`text::linear`, CPUs with
-    /// AVX512-BF16): ~1.8x the throughput, vectors within cosine 0.9999 of f64 ones.
-    Bf16,
-}
-
-impl Precision {
-    /// What [`Embedder::load`] uses: bf16 where the CPU has AVX512-BF16, else f32;
-    /// `SOTTO_EMBED_PRECISION=f32` forces f32 (for A/B benchmarks).
-    pub fn fastest() -> Self {
-        let forced_f32 = std::env::var("SOTTO_EMBED_PRECISION").is_ok_and(|v| v == "f32");
-        if !forced_f32 && bf16_supported() { Precision::Bf16 } else { Precision::F32 }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn bf16_supported() -> bool {
-    super::linear::supported()
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn bf16_supported() -> bool {
-    false
-}
-
-/// Replace the weight products by bf16 ones; false where this build cannot.
-#[cfg(target_arch = "x86_64")]
-fn use_bf16(model: &mut TypedModel) -> TractResult<bool> {
-    Ok(super::linear::rewrite(model)? > 0)
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn use_bf16(_: &mut TypedModel) -> TractResult<bool> {
-    Ok(false)
 }
 
 /// Names of the matmul kernels an optimised tract model runs its products on, sorted (tract
@@ -157,13 +115,6 @@ impl Embedder {
     /// Graphs from models/make_minilm_onnx.py are rewired so that several short texts share one
     /// sequence (see `packable`); other BERT-style graphs run one text per call.
     pub fn load(onnx: &Path, tokenizer: &Path) -> Result<Self, EmbedError> {
-        Self::load_with(onnx, tokenizer, Precision::fastest())
-    }
-
-    /// [`Embedder::load`] with the weight products' arithmetic chosen; bf16 falls back to f32
-    /// on CPUs without AVX512-BF16 and for graphs with no f32 weight product ([`Self::precision`]
-    /// tells which runs).
-    pub fn load_with(onnx: &Path, tokenizer: &Path, precision: Precision) -> Result<Self, EmbedError> {
         let model_err =
             |e: &dyn std::fmt::Display| EmbedError::Model { path: onnx.to_path_buf(), detail: e.to_string() };
         if !onnx.is_file() {
@@ -201,7 +152,6 @@ impl Embedder {
             .into_typed()
             .and_then(|m| m.set_symbols(&std::iter::once((batch, TDim::Val(1))).collect()))
             .map_err(|e| model_err(&e))?;
-        let bf16 = precision == Precision::Bf16 && bf16_supported();
         let (typed, feeds, heads) = match packable(&typed).map_err(|e| model_err(&e))? {
             Some((packed, heads)) => {
                 // `run` makes every packed call at least 2 tokens long. Told so, tract proves that
@@ -225,15 +175,9 @@ impl Embedder {
                         _ => [Feed::Ids, Feed::Mask, Feed::Types][i.min(2)],
                     })
                     .collect();
-                // The bf16 rewrite matches einsums, which only a decluttered graph has (a packed
-                // one already is).
-                let typed = if bf16 { typed.into_decluttered().map_err(|e| model_err(&e))? } else { typed };
                 (typed, feeds, 1)
             }
         };
-        let mut typed = typed;
-        let replaced = bf16 && use_bf16(&mut typed).map_err(|e| model_err(&e))?;
-        let precision = if replaced { Precision::Bf16 } else { Precision::F32 };
         let typed = typed.into_optimized().map_err(|e| model_err(&e))?;
         let dim = typed
             .output_fact(0)
@@ -244,7 +188,7 @@ impl Embedder {
             })
             .ok_or_else(|| model_err(&"the first output is not [batch, seq, dim]"))?;
         let plan = typed.into_runnable().map_err(|e| model_err(&e))?;
-        Ok(Self { plan, feeds, tokenizer, splitter, dim, heads, threads: 1, precision })
+        Ok(Self { plan, feeds, tokenizer, splitter, dim, heads, threads: 1 })
     }
 
     /// Token ids the model sees for `text` (with [CLS]/[SEP], truncated to [`MAX_TOKENS`]).
@@ -259,19 +203,9 @@ impl Embedder {
     }
 
     /// Names of the matmul kernels tract chose for this plan's products, sorted (for benchmarks
-    /// and diagnostics: on AVX-512 CPUs Sotto's own kernel, `text::gemm`, should be among them).
+    /// and diagnostics).
     pub fn matmul_kernels(&self) -> Vec<String> {
         matmul_kernels(self.plan.model())
-    }
-
-    /// The arithmetic the weight products run in.
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
-    /// How many weight products run in bf16 (`text::linear`): 0 in f32.
-    pub fn bf16_products(&self) -> usize {
-        self.plan.model().nodes().iter().filter(|n| n.op().name() == "SottoLinearBf16").count()
     }
 
     /// Vector length.
