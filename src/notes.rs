@@ -202,7 +202,7 @@ impl Library {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Wait until every saved note is embedded and indexed. [`NotesError::EmbeddingFailed`]
+    /// Wait until every note saved before this call is embedded and indexed. [`NotesError::EmbeddingFailed`]
     /// names notes whose embedding failed since the last flush (each failure is reported once);
     /// [`NotesError::WorkerGone`] says the worker stopped.
     pub fn flush(&self) -> Result<(), NotesError> {

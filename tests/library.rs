@@ -249,7 +249,7 @@ fn int_attr(name: &str, i: Option<i64>, ints: &[i64]) -> pb::AttributeProto {
     use pb::attribute_proto::AttributeType;
     pb::AttributeProto {
         name: name.into(),
-        r#type: if i.is_some() { AttributeType::Int } else { AttributeType::Ints } as i32,
+        r#type: (if i.is_some() { AttributeType::Int } else { AttributeType::Ints }) as i32,
         i: i.unwrap_or(0),
         ints: ints.to_vec(),
         ..Default::default()
@@ -419,7 +419,9 @@ fn four_threads_for_twenty_seconds_leave_every_note_consistent() {
                             let Some(id) = pick(&mut rng) else { continue };
                             let edit = NoteEdit { title: Some(String::new()), body: Some(body) };
                             match lib.edit(id, &edit) {
-                                Ok(_) => drop(markers.lock().unwrap().insert(marker, id)),
+                                Ok(_) => {
+                                    markers.lock().unwrap().insert(marker, id);
+                                }
                                 // Deleted by another thread meanwhile.
                                 Err(NotesError::Store(StoreError::NoSuchNote(_))) => {}
                                 Err(e) => panic!("edit {id}: {e}"),
@@ -493,7 +495,7 @@ fn four_threads_for_twenty_seconds_leave_every_note_consistent() {
     let embedder = Embedder::load(&minilm().onnx, &minilm().tokenizer).unwrap();
     for &id in &notes {
         let note = store.note(id).unwrap();
-        let want = embedder.embed(&[&format!("{}\n{}", note.title, note.body)]).unwrap().remove(0);
+        let want = embedder.embed(&[format!("{}\n{}", note.title, note.body).as_str()]).unwrap().remove(0);
         let cos = sotto::text::cosine(&stored[&id], &want);
         assert!(cos > 0.999, "note {id}: its vector is of another text (cosine {cos})");
     }

@@ -57,7 +57,7 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The names of the settings, in declaration order.
+    /// The names of the settings, sorted.
     pub fn keys() -> Vec<String> {
         Self::default().to_map().into_iter().map(|(k, _)| k).collect()
     }
