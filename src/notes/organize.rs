@@ -2,6 +2,7 @@
 //! sorted and paged lists.
 
 use super::{Library, NotesError};
+use crate::store::vector::VectorIndex;
 use crate::store::{ListOptions, Note, NoteEdit, NoteSummary};
 
 impl Library {
