@@ -474,6 +474,7 @@ fn four_threads_for_twenty_seconds_leave_every_note_consistent() {
             *sum += n;
         }
     }
+    eprintln!("adds, edits, searches, deletes, lists: {total:?}");
     assert!(total.iter().all(|&n| n >= 10), "every kind of call ran often: {total:?}");
     lib.flush().unwrap();
 
