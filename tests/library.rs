@@ -396,7 +396,7 @@ fn four_threads_for_twenty_seconds_leave_every_note_consistent() {
         .map(|t| {
             let (lib, live, markers) = (lib.clone(), live.clone(), markers.clone());
             std::thread::spawn(move || {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t + 1) * 0x1234_5678);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t + 1) * 0x1234_5678));
                 let mut ops = [0usize; 5];
                 let mut n = 0;
                 while Instant::now() < deadline {
@@ -563,7 +563,7 @@ fn cli_edits_tags_lists_settings_and_reminders() {
     assert_eq!(listed(&[]), [c.clone(), b.clone(), a.clone()]);
     assert_eq!(listed(&["--tag", "weekend", "--order", "asc"]), [b.clone(), c.clone()]);
     assert_eq!(listed(&["--sort", "title"]), [c.clone(), a.clone(), b.clone()]);
-    assert_eq!(listed(&["--limit", "1", "--offset", "1"]), [b.clone()]);
+    assert_eq!(listed(&["--limit", "1", "--offset", "1"]), [b.as_str()]);
     assert_eq!(listed(&["--sort", "updated", "--limit", "18446744073709551615"]).len(), 3);
 
     assert_eq!(stdout(&sotto(&["settings", "get", "theme"], d)), "system\n");
