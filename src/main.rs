@@ -43,6 +43,10 @@ Examples:
   sotto dictate --json --until-silence 5         JSON lines (ready, level, partial, final)
   sotto note add --audio memo.m4a                transcribe and keep as a note (encrypted)
   sotto note audio 3 --out memo.wav              the note's audio as WAV
+  sotto note edit 3 --title 'Budget call'        retitle (keyword and meaning search follow)
+  sotto note tag 3 --add work --remove todo      tags; `sotto note list --tag work`
+  sotto reminder add 'call Ana' --at +2h         reminders: list --due, done, snooze, cancel
+  sotto settings set theme dark                  settings, encrypted with the notes
   sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
   sotto models fetch whisper-base.en             download, verify (SHA-256) and install
@@ -56,8 +60,8 @@ enum Command {
     Transcribe(TranscribeArgs),
     /// Listen on the microphone and print live text; Ctrl-C ends it (pending speech is kept).
     Dictate(cli::dictate::DictateArgs),
-    /// Voice notes: add (text, file or audio), show, list, delete, audio (as WAV). Encrypted,
-    /// audio included; the passphrase comes from $SOTTO_PASSPHRASE or a prompt.
+    /// Voice notes: add (text, file or audio), show, list, edit, tag, delete, audio (as WAV).
+    /// Encrypted, audio included; the passphrase comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
     Note(cli::notes::NoteCommand),
     /// How the notes are unlocked: OS keyring on/off, change the passphrase.
@@ -65,6 +69,12 @@ enum Command {
     Vault(cli::notes::VaultCommand),
     /// Search notes by words and by meaning.
     Search(cli::notes::SearchArgs),
+    /// Reminders: add, list (due), done, snooze, cancel.
+    #[command(subcommand)]
+    Reminder(cli::reminders::ReminderCommand),
+    /// The app's settings (kept encrypted with the notes): get, set.
+    #[command(subcommand)]
+    Settings(cli::settings::SettingsCommand),
     /// Export a note as Markdown, text, subtitles or JSON.
     Export(cli::notes::ExportArgs),
     /// List, download, verify, remove and quantize models.
@@ -127,6 +137,8 @@ fn main() -> ExitCode {
         Command::Note(command) => cli::notes::note(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Search(args) => cli::notes::search(args, &cli::notes::data_dir(cli.data_dir)),
+        Command::Reminder(command) => cli::reminders::run(command, &cli::notes::data_dir(cli.data_dir)),
+        Command::Settings(command) => cli::settings::run(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Export(args) => cli::notes::export(args, &cli::notes::data_dir(cli.data_dir)),
         Command::EmbedCheck { onnx, tokenizer, reference } => embed_check(&onnx, &tokenizer, &reference),
         Command::Wer { reference, hypothesis } => {

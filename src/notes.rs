@@ -3,14 +3,15 @@
 //! note is findable by meaning as soon as it is saved.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
 
 use serde::Serialize;
 
 use crate::asr::AsrError;
 use crate::audio::AudioError;
+use crate::cancel::CancelToken;
 use crate::recording::RecordingError;
 use crate::store::vector::{FlatIndex, VectorIndex, reciprocal_rank_fusion};
 use crate::store::{DB_FILE, KeywordHit, NewNote, Note, NoteSummary, Store, StoreError};
@@ -18,15 +19,16 @@ use crate::text::{EmbedError, Embedder};
 use crate::vault::{self, VaultError};
 
 mod audio;
+mod organize;
+mod reminders;
+mod settings;
+mod worker;
 
 pub use audio::Interrupted;
+use worker::Pending;
 
 /// Id of the embedding model in the database (vectors of different models never mix).
 pub const EMBED_MODEL_ID: &str = "minilm-l6-v2";
-/// Only the start of huge notes is embedded (keyword search still sees all of it).
-const MAX_EMBED_BYTES: usize = 48 * 1024;
-/// Most queued notes embedded together (their short texts share inference calls).
-const EMBED_BATCH: usize = 32;
 
 /// Why a notes operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,22 @@ pub enum NotesError {
     /// The note has no audio.
     #[error("note {0} has no recording")]
     NoRecording(i64),
+    /// The embedding worker stopped; notes are still saved (and found by keywords), and are
+    /// embedded when the library is opened again.
+    #[error("the embedding worker stopped ({0}); notes are saved and get embedded at the next open")]
+    WorkerGone(String),
+    /// Notes whose embedding failed since the last flush; they are saved, found by keywords, and
+    /// tried again when the library is opened again.
+    #[error("embedding notes {notes:?} failed: {reason}")]
+    EmbeddingFailed {
+        /// The notes.
+        notes: Vec<i64>,
+        /// The first failure's reason.
+        reason: String,
+    },
+    /// The caller cancelled the wait.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// How to rank search results.
@@ -79,12 +97,8 @@ pub struct Hit {
     pub snippet: String,
 }
 
-struct Pending {
-    count: Mutex<usize>,
-    done: Condvar,
-}
-
-/// The notes library of one data dir.
+/// The notes library of one data dir. `Send + Sync`: one library can serve many threads or
+/// async tasks at once (the database is used by one at a time; searches by meaning run in parallel).
 pub struct Library {
     store: Arc<Mutex<Store>>,
     index: Arc<RwLock<FlatIndex>>,
@@ -140,7 +154,7 @@ impl Library {
             index: Arc::new(RwLock::new(index)),
             embedder,
             jobs: None,
-            pending: Arc::new(Pending { count: Mutex::new(0), done: Condvar::new() }),
+            pending: Arc::default(),
             worker: None,
             data_dir: data_dir.to_path_buf(),
             key: key.clone(),
@@ -148,7 +162,7 @@ impl Library {
         lib.start_worker();
         // Notes saved while no embedder was available get their vectors now.
         if lib.embedder.is_some() {
-            let missing = lib.store.lock().expect("store lock").unembedded(EMBED_MODEL_ID)?;
+            let missing = lib.store().unembedded(EMBED_MODEL_ID)?;
             for id in missing {
                 lib.enqueue(id);
             }
@@ -158,62 +172,75 @@ impl Library {
 
     fn start_worker(&mut self) {
         let Some(embedder) = self.embedder.clone() else { return };
-        let (tx, rx) = channel::<i64>();
-        let (store, index, pending) = (self.store.clone(), self.index.clone(), self.pending.clone());
-        self.jobs = Some(tx);
-        self.worker = Some(std::thread::spawn(move || {
-            for id in &rx {
-                // Whatever else is queued goes along: short notes then share inference calls.
-                let mut ids = vec![id];
-                ids.extend(rx.try_iter().take(EMBED_BATCH - 1));
-                if let Err(e) = embed_notes(&embedder, &store, &index, &ids) {
-                    tracing::warn!("notes {ids:?}: embedding failed: {e}");
-                }
-                let mut n = pending.count.lock().expect("pending lock");
-                *n -= ids.len();
-                pending.done.notify_all();
-            }
-        }));
+        let (jobs, thread) = worker::start(embedder, self.store.clone(), self.index.clone(), self.pending.clone());
+        self.jobs = Some(jobs);
+        self.worker = Some(thread);
     }
 
     fn enqueue(&self, id: i64) {
         if let Some(jobs) = &self.jobs {
-            *self.pending.count.lock().expect("pending lock") += 1;
-            if jobs.send(id).is_err() {
-                *self.pending.count.lock().expect("pending lock") -= 1;
-            }
+            // A failed send means the worker is gone (it says so to `flush`); the note is
+            // embedded at the next open.
+            self.pending.enqueue(|| jobs.send(id).is_ok());
         }
     }
 
-    /// Wait until every saved note is embedded and indexed.
-    pub fn flush(&self) {
-        let mut n = self.pending.count.lock().expect("pending lock");
-        while *n > 0 {
-            n = self.pending.done.wait(n).expect("pending lock");
-        }
+    /// The database. A panic while it was locked cannot have left it half-written (every write
+    /// is one SQLite transaction, rolled back as the unwinding drops it), so a poisoned lock is
+    /// taken back rather than turned into an error for every later call.
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The vector index, for searching; poisoning is harmless as for the store: `FlatIndex`
+    /// replaces its rows only once a removal is complete and runs no caller code while it writes.
+    fn index(&self) -> RwLockReadGuard<'_, FlatIndex> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn index_mut(&self) -> RwLockWriteGuard<'_, FlatIndex> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wait until every note saved before this call is embedded and indexed. [`NotesError::EmbeddingFailed`]
+    /// names notes whose embedding failed since the last flush (each failure is reported once);
+    /// [`NotesError::WorkerGone`] says the worker stopped.
+    pub fn flush(&self) -> Result<(), NotesError> {
+        self.flush_cancellable(&CancelToken::new())
+    }
+
+    /// [`Library::flush`] that gives up with [`NotesError::Cancelled`] once `cancel` is set
+    /// (checked every 50 ms): an app can stop waiting for a long import's embeddings.
+    pub fn flush_cancellable(&self, cancel: &CancelToken) -> Result<(), NotesError> {
+        self.pending.wait(cancel)?;
+        self.pending.take_failures()
+    }
+
+    /// Notes that search by meaning can find now (for diagnostics and consistency checks).
+    pub fn indexed_notes(&self) -> Vec<i64> {
+        self.index().note_ids()
     }
 
     /// Save a note; returns its id at once (embedding follows on the worker).
     pub fn add(&self, note: &NewNote) -> Result<i64, NotesError> {
-        let id = self.store.lock().expect("store lock").add_note(note)?;
+        let id = self.store().add_note(note)?;
         self.enqueue(id);
         Ok(id)
     }
 
     /// One note with its segments.
     pub fn get(&self, id: i64) -> Result<Note, NotesError> {
-        Ok(self.store.lock().expect("store lock").note(id)?)
+        Ok(self.store().note(id)?)
     }
 
     /// All notes, newest first.
     pub fn list(&self) -> Result<Vec<NoteSummary>, NotesError> {
-        Ok(self.store.lock().expect("store lock").list()?)
+        Ok(self.store().list()?)
     }
 
-    /// Delete a note, its vectors and its recording file.
+    /// Delete a note, its vectors and its recording file (at once: it does not wait for the worker).
     pub fn delete(&self, id: i64) -> Result<(), NotesError> {
-        self.flush();
-        let recording = self.store.lock().expect("store lock").recording(id)?;
+        let recording = self.store().recording(id)?;
         // The file is renamed aside first and removed after the row: a crash in between can
         // neither leave a note without its audio nor bring a deleted recording back as
         // "interrupted" (recovery finishes what was started, `audio::tidy`).
@@ -228,30 +255,50 @@ impl Library {
                 Err(e) => return Err(RecordingError::io(&path, e).into()),
             }
         }
-        if let Err(e) = self.store.lock().expect("store lock").delete(id) {
-            if let Some((path, moved)) = &aside {
-                let _ = std::fs::rename(moved, path);
+        {
+            let mut store = self.store();
+            if let Err(e) = store.delete(id) {
+                if let Some((path, moved)) = &aside {
+                    let _ = std::fs::rename(moved, path);
+                }
+                return Err(e.into());
             }
-            return Err(e.into());
+            // Still under the store lock, which the worker holds to save and index vectors: it
+            // cannot index this note again after this (its save finds the note gone).
+            self.index_mut().remove(id);
         }
         if let Some((_, moved)) = aside
             && let Err(e) = std::fs::remove_file(&moved)
         {
             tracing::warn!("{}: {e} (removed at the next recovery)", moved.display());
         }
-        self.index.write().expect("index lock").remove(id);
         Ok(())
     }
 
     /// Search notes; `Meaning` and `Hybrid` need the embedder (else they fall back to keywords).
+    /// A search by meaning first waits for notes saved before it to be embedded.
     pub fn search(&self, query: &str, mode: SearchMode, limit: usize) -> Result<Vec<Hit>, NotesError> {
+        self.search_cancellable(query, mode, limit, &CancelToken::new())
+    }
+
+    /// [`Library::search`] whose wait for pending embeddings ends with [`NotesError::Cancelled`]
+    /// once `cancel` is set (a newer keystroke's search replaces this one, say).
+    pub fn search_cancellable(
+        &self,
+        query: &str,
+        mode: SearchMode,
+        limit: usize,
+        cancel: &CancelToken,
+    ) -> Result<Vec<Hit>, NotesError> {
         if query.trim().is_empty() {
             return Err(StoreError::EmptyQuery.into());
         }
         let limit = limit.max(1);
+        // More candidates than asked for: fusion needs depth, and hits deleted meanwhile are skipped.
+        let depth = limit.saturating_mul(4);
         let mode = if self.embedder.is_none() { SearchMode::Keyword } else { mode };
         let keyword = || -> Result<Vec<KeywordHit>, NotesError> {
-            match self.store.lock().expect("store lock").keyword_search(query, limit * 4) {
+            match self.store().keyword_search(query, depth) {
                 Ok(hits) => Ok(hits),
                 // Only symbols or emoji: no word for FTS5 to match (meaning search may still find it).
                 Err(StoreError::EmptyQuery) => Ok(Vec::new()),
@@ -259,10 +306,11 @@ impl Library {
             }
         };
         let meaning = || -> Result<Vec<(i64, f32)>, NotesError> {
-            let embedder = self.embedder.as_ref().expect("checked above");
-            self.flush();
-            let q = embedder.embed(&[query])?.remove(0);
-            Ok(self.index.read().expect("index lock").search(&q, limit * 4))
+            let Some(embedder) = self.embedder.as_ref() else { return Ok(Vec::new()) };
+            // Failures of other notes are `flush`'s to report: they must not fail this search.
+            self.pending.wait(cancel)?;
+            let q = embedder.embed(&[query])?.into_iter().next().unwrap_or_default();
+            Ok(self.index().search(&q, depth))
         };
         let hits: Vec<(i64, f64, Option<String>)> = match mode {
             SearchMode::Keyword => keyword()?.into_iter().map(|h| (h.id, h.score, Some(h.snippet))).collect(),
@@ -278,10 +326,18 @@ impl Library {
                     .collect()
             }
         };
-        let store = self.store.lock().expect("store lock");
+        let store = self.store();
         let mut out = Vec::new();
-        for (id, score, snippet) in hits.into_iter().take(limit) {
-            let note = store.note(id)?;
+        for (id, score, snippet) in hits {
+            if out.len() == limit {
+                break;
+            }
+            let note = match store.note(id) {
+                Ok(note) => note,
+                // Deleted after the ranking: the next hit takes its place.
+                Err(StoreError::NoSuchNote(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
             let snippet = snippet.unwrap_or_else(|| excerpt(&note.body));
             out.push(Hit { id, title: note.title, score, snippet });
         }
@@ -291,7 +347,8 @@ impl Library {
 
 impl Drop for Library {
     fn drop(&mut self) {
-        // Let queued embeddings finish: a CLI run that saved a note must leave it searchable.
+        // Let queued embeddings finish: a CLI run that saved a note must leave it searchable. A
+        // worker that died is joined at once (its error is dropped: there is no caller left).
         self.jobs.take();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
@@ -299,42 +356,11 @@ impl Drop for Library {
     }
 }
 
-fn embed_notes(
-    embedder: &Embedder,
-    store: &Mutex<Store>,
-    index: &RwLock<FlatIndex>,
-    ids: &[i64],
-) -> Result<(), NotesError> {
-    let mut texts = Vec::with_capacity(ids.len());
-    let mut found = Vec::with_capacity(ids.len());
-    for &id in ids {
-        // A note deleted while queued has nothing left to embed.
-        let note = match store.lock().expect("store lock").note(id) {
-            Ok(note) => note,
-            Err(StoreError::NoSuchNote(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
-        let mut text = format!("{}\n{}", note.title, note.body);
-        let mut end = text.len().min(MAX_EMBED_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        texts.push(text);
-        found.push(id);
-    }
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let chunks = embedder.embed_chunks_of(&refs)?;
-    for (id, chunks) in found.into_iter().zip(chunks) {
-        let vectors: Vec<Vec<f32>> = chunks.into_iter().map(|c| c.vector).collect();
-        // One note's failure (deleted meanwhile, disk full) must not cost the others theirs.
-        match store.lock().expect("store lock").put_embeddings(id, EMBED_MODEL_ID, &vectors) {
-            Ok(()) => index.write().expect("index lock").upsert(id, vectors),
-            Err(e) => tracing::warn!("note {id}: saving its embedding failed: {e}"),
-        }
-    }
-    Ok(())
-}
+// The app shares one library between its async tasks: a field that is not thread-safe fails here.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Library>();
+};
 
 fn excerpt(body: &str) -> String {
     let mut s: String = body.chars().take(120).collect();

@@ -185,7 +185,7 @@ fn nothing_readable_on_disk_and_wrong_passphrase_is_refused() {
     {
         let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
         lib.add(&text(&format!("Secret plan {marker} for the surprise party"))).unwrap();
-        lib.flush();
+        lib.flush().unwrap();
         // Scan while open too: the -wal and -shm files exist now.
         assert_no_plaintext(dir.path(), marker);
         assert_eq!(lib.search(marker, SearchMode::Keyword, 5).unwrap().len(), 1);
@@ -220,7 +220,7 @@ fn assert_no_plaintext(dir: &Path, marker: &str) {
 
 #[test]
 fn migrates_from_every_earlier_version() {
-    let latest = 2;
+    let latest = 3;
     for version in 1..latest {
         let dir = tempfile::tempdir().unwrap();
         let key = vault::unlock(dir.path(), PASS).unwrap();

@@ -3,6 +3,8 @@
 pub mod dictate;
 pub mod models;
 pub mod notes;
+pub mod reminders;
+pub mod settings;
 
 use std::path::PathBuf;
 

@@ -9,7 +9,7 @@ use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
 use sotto::export::{Format, markdown, render};
 use sotto::notes::{EmbedderFiles, Library, SearchMode};
 use sotto::paths;
-use sotto::store::{NewNote, Source};
+use sotto::store::{ListOptions, NewNote, NoteEdit, SortBy, Source};
 
 /// Manage voice notes.
 #[derive(Subcommand)]
@@ -24,9 +24,27 @@ pub enum NoteCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List notes, newest first.
-    List {
-        /// Machine-readable output.
+    /// List notes, newest first unless told otherwise.
+    List(ListArgs),
+    /// Change a note's title and/or text (keyword and meaning search follow).
+    Edit(EditArgs),
+    /// Add or remove a note's tags; prints its tags.
+    Tag {
+        /// Note id.
+        id: i64,
+        /// Tag to add (repeatable); tags are case-insensitive, a leading # is dropped.
+        #[arg(long, value_name = "TAG")]
+        add: Vec<String>,
+        /// Tag to remove (repeatable).
+        #[arg(long, value_name = "TAG")]
+        remove: Vec<String>,
+        /// Print ["tag", …].
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every tag with its number of notes.
+    Tags {
+        /// Print [{"tag", "notes"}].
         #[arg(long)]
         json: bool,
     },
@@ -49,6 +67,54 @@ pub enum NoteCommand {
         #[arg(long, value_name = "N")]
         to_ms: Option<u64>,
     },
+}
+
+/// `sotto note list` arguments.
+#[derive(Args)]
+pub struct ListArgs {
+    /// Order by creation, last edit or title.
+    #[arg(long, value_enum, default_value_t = SortBy::Created)]
+    sort: SortBy,
+    /// Direction [default: desc for created and updated, asc for title].
+    #[arg(long, value_enum)]
+    order: Option<Order>,
+    /// Most notes to print.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Notes to skip first (with --limit: pages).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: usize,
+    /// Only notes with this tag.
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A list's direction.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// Smallest first (oldest, A to Z).
+    Asc,
+    /// Largest first (newest, Z to A).
+    Desc,
+}
+
+/// `sotto note edit` arguments.
+#[derive(Args)]
+pub struct EditArgs {
+    /// Note id.
+    id: i64,
+    /// New title ("" derives it from the text again).
+    #[arg(long, required_unless_present_any = ["text", "file"])]
+    title: Option<String>,
+    /// New text.
+    #[arg(long, alias = "body", conflicts_with = "file")]
+    text: Option<String>,
+    /// New text from a UTF-8 file.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
 }
 
 /// What a new note is made from (exactly one).
@@ -203,15 +269,7 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
             let new = if let Some(text) = args.text {
                 NewNote { body: text, source: Some(Source::Text), ..NewNote::default() }
             } else if let Some(file) = args.file {
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                let body = String::from_utf8(bytes).map_err(|e| {
-                    anyhow!(
-                        "{}: not UTF-8 text (invalid byte at offset {})",
-                        file.display(),
-                        e.utf8_error().valid_up_to()
-                    )
-                })?;
-                NewNote { body, source: Some(Source::Text), ..NewNote::default() }
+                NewNote { body: read_text(&file)?, source: Some(Source::Text), ..NewNote::default() }
             } else {
                 let file = args.audio.expect("clap requires one source");
                 let transcriber = load_default_model()?;
@@ -238,13 +296,52 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
             }
             Ok(true)
         }
-        NoteCommand::List { json } => {
-            let notes = open_recovering(dir, false)?.list()?;
-            if json {
+        NoteCommand::List(args) => {
+            let descending = match args.order {
+                Some(order) => order == Order::Desc,
+                None => args.sort != SortBy::Title,
+            };
+            let options =
+                ListOptions { sort: args.sort, descending, limit: args.limit, offset: args.offset, tag: args.tag };
+            let notes = open_recovering(dir, false)?.list_notes(&options)?;
+            if args.json {
                 println!("{}", serde_json::to_string(&notes)?);
             } else {
                 for n in notes {
-                    println!("{:>6}  {:<9} {}", n.id, format!("{:?}", n.source).to_lowercase(), n.title);
+                    let tags: String = n.tags.iter().map(|t| format!("  #{t}")).collect();
+                    println!("{:>6}  {:<9} {}{tags}", n.id, format!("{:?}", n.source).to_lowercase(), n.title);
+                }
+            }
+            Ok(true)
+        }
+        NoteCommand::Edit(args) => {
+            let body = match (args.text, args.file) {
+                (Some(text), _) => Some(text),
+                (None, Some(file)) => Some(read_text(&file)?),
+                (None, None) => None,
+            };
+            open(dir, true)?.edit(args.id, &NoteEdit { title: args.title, body })?;
+            Ok(true)
+        }
+        NoteCommand::Tag { id, add, remove, json } => {
+            let tags = open(dir, false)?.retag(id, &add, &remove)?;
+            if json {
+                println!("{}", serde_json::to_string(&tags)?);
+            } else {
+                for t in tags {
+                    println!("{t}");
+                }
+            }
+            Ok(true)
+        }
+        NoteCommand::Tags { json } => {
+            let tags = open(dir, false)?.tags()?;
+            if json {
+                let list: Vec<_> = tags.iter().map(|(t, n)| serde_json::json!({ "tag": t, "notes": n })).collect();
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                for (t, n) in tags {
+                    println!("{n:>6}  {t}");
                 }
             }
             Ok(true)
@@ -259,6 +356,14 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// A UTF-8 text file's content; an error names the first bad byte.
+fn read_text(file: &Path) -> Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow!("{}: not UTF-8 text (invalid byte at offset {})", file.display(), e.utf8_error().valid_up_to())
+    })
 }
 
 fn load_default_model() -> Result<Transcriber> {

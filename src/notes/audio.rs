@@ -136,7 +136,7 @@ impl Library {
 
     /// The audio saved with note `id`, if any.
     pub fn recording(&self, id: i64) -> Result<Option<StoredRecording>, NotesError> {
-        Ok(self.store.lock().expect("store lock").recording(id)?)
+        Ok(self.store().recording(id)?)
     }
 
     /// Note `id`'s audio from `start_ms` to `end_ms` (clamped to its length), 16 kHz mono.
@@ -181,8 +181,7 @@ impl Library {
     pub fn interrupted(&self) -> Result<Vec<Interrupted>, NotesError> {
         let dir = self.recordings_dir();
         let names = recording::journal_names(&dir)?;
-        let referenced: HashSet<String> =
-            self.store.lock().expect("store lock").recording_paths()?.into_iter().collect();
+        let referenced: HashSet<String> = self.store().recording_paths()?.into_iter().collect();
         let mut out = Vec::new();
         for file in names {
             if referenced.contains(&format!("{RECORDINGS_DIR}/{file}")) {
@@ -231,7 +230,7 @@ impl Library {
             };
             // Checked under the lock: another process may have recovered it meanwhile.
             let stored = format!("{RECORDINGS_DIR}/{file}");
-            if self.store.lock().expect("store lock").references_recording(&stored)? {
+            if self.store().references_recording(&stored)? {
                 continue;
             }
             let rec = match Recording::open(&path, &self.key)
@@ -273,8 +272,7 @@ impl Library {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if let Some(journal) = name.strip_suffix(ASIDE).filter(|j| recording::is_journal_name(j)) {
-                let kept =
-                    self.store.lock().expect("store lock").references_recording(&format!("{RECORDINGS_DIR}/{journal}"));
+                let kept = self.store().references_recording(&format!("{RECORDINGS_DIR}/{journal}"));
                 let done = match kept {
                     Ok(true) => std::fs::rename(&path, dir.join(journal)),
                     Ok(false) => std::fs::remove_file(&path),

@@ -1,5 +1,7 @@
 use std::path::{Path, PathBuf};
 
+use super::ReminderState;
+
 /// Why the note store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,6 +26,42 @@ pub enum StoreError {
     /// The search query has no words.
     #[error("the search query is empty")]
     EmptyQuery,
+    /// A note's text would be empty.
+    #[error("the note is empty (no text)")]
+    EmptyNote,
+    /// A tag that is empty, too long or holds control characters.
+    #[error("bad tag {0:?}: tags are 1 to 64 characters, without control characters")]
+    BadTag(String),
+    /// No reminder with this id.
+    #[error("no reminder {0}")]
+    NoSuchReminder(i64),
+    /// The reminder was already done or cancelled.
+    #[error("reminder {id} is {state}, not pending")]
+    ReminderNotPending {
+        /// The reminder.
+        id: i64,
+        /// Its state.
+        state: ReminderState,
+    },
+    /// A reminder's text would be empty.
+    #[error("the reminder is empty (no text)")]
+    EmptyReminder,
+    /// No setting of this name.
+    #[error("no setting {key:?} (known: {known})")]
+    UnknownSetting {
+        /// The name asked for.
+        key: String,
+        /// The names there are, comma-separated.
+        known: String,
+    },
+    /// A value that does not fit the setting.
+    #[error("setting {key}: {detail}")]
+    BadSetting {
+        /// The setting.
+        key: String,
+        /// Why the value does not fit.
+        detail: String,
+    },
     /// A schema migration failed.
     #[error("database migration failed: {0}")]
     Migration(String),

@@ -2,8 +2,12 @@
 //! keyword search and stored embeddings for search by meaning.
 
 mod error;
+mod listing;
 mod query;
+mod reminders;
 mod schema;
+mod settings;
+mod tags;
 pub mod vector;
 
 use std::path::{Path, PathBuf};
@@ -13,8 +17,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
+pub use listing::{ListOptions, SortBy};
 pub use query::fts_query;
+pub use reminders::{NewReminder, Reminder, ReminderState};
 pub use schema::migrations;
+pub use settings::{Settings, Theme};
+pub use tags::normalize_tag;
 
 use crate::asr::Segment;
 use crate::vault::Key;
@@ -97,10 +105,23 @@ pub struct NoteSummary {
     pub id: i64,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
+    /// Seconds since the Unix epoch (the last edit; `created_at` if never edited).
+    pub updated_at: i64,
     /// Title.
     pub title: String,
     /// Where it came from.
     pub source: Source,
+    /// Tags, sorted.
+    pub tags: Vec<String>,
+}
+
+/// A change to a note's text; `None` leaves that part as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoteEdit {
+    /// New title; an empty one is derived from the body again.
+    pub title: Option<String>,
+    /// New body (timed segments of a transcribed note are kept as they were heard).
+    pub body: Option<String>,
 }
 
 /// The audio saved with a note.
@@ -197,7 +218,7 @@ impl Store {
             }
             let mut tag = tx.prepare("INSERT OR IGNORE INTO tags (note_id, tag) VALUES (?1, ?2)").map_err(err)?;
             for t in &note.tags {
-                tag.execute(params![id, t]).map_err(err)?;
+                tag.execute(params![id, normalize_tag(t)?]).map_err(err)?;
             }
         }
         if let Some((rec, duration_ms, rate)) = &note.recording {
@@ -252,20 +273,41 @@ impl Store {
 
     /// All notes, newest first.
     pub fn list(&self) -> Result<Vec<NoteSummary>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, created_at, title, source FROM notes ORDER BY created_at DESC, id DESC")
-            .map_err(|e| self.err(e))?;
-        stmt.query_map([], |r| {
-            Ok(NoteSummary {
-                id: r.get(0)?,
-                created_at: r.get(1)?,
-                title: r.get(2)?,
-                source: Source::parse(&r.get::<_, String>(3)?),
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(|e| self.err(e))
+        self.list_notes(&ListOptions::default())
+    }
+
+    /// Change a note's title and/or body (the keyword index follows by trigger); its stored
+    /// vectors are dropped in the same transaction, to be made again from the new text.
+    pub fn edit_note(&mut self, id: i64, edit: &NoteEdit) -> Result<Note, StoreError> {
+        let mut note = self.note(id)?;
+        if let Some(body) = &edit.body {
+            if body.trim().is_empty() {
+                return Err(StoreError::EmptyNote);
+            }
+            note.body = body.clone();
+        }
+        match &edit.title {
+            Some(t) if t.trim().is_empty() => note.title = derive_title(&note.body),
+            Some(t) => note.title = t.trim().to_string(),
+            None => {}
+        }
+        note.updated_at = now().max(note.updated_at);
+        let path = self.path.clone();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let n = tx
+            .execute(
+                "UPDATE notes SET title = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, note.title, note.body, note.updated_at],
+            )
+            .map_err(err)?;
+        if n == 0 {
+            // Deleted by another process between the read and the write.
+            return Err(StoreError::NoSuchNote(id));
+        }
+        tx.execute("DELETE FROM embeddings WHERE note_id = ?1", [id]).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(note)
     }
 
     /// Delete a note and everything hanging off it.
@@ -331,7 +373,8 @@ impl Store {
                  ORDER BY notes_fts.rank LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
-        stmt.query_map(params![fts, limit as i64], |r| {
+        // Sizes past i64 are as good as no limit (a plain cast would wrap to a negative one).
+        stmt.query_map(params![fts, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             // bm25() is lower-is-better and negative; flip it so every score reads "higher is better".
             Ok(KeywordHit { id: r.get(0)?, title: r.get(1)?, score: -r.get::<_, f64>(2)?, snippet: r.get(3)? })
         })
@@ -339,11 +382,17 @@ impl Store {
         .map_err(|e| self.err(e))
     }
 
-    /// Replace a note's embedding chunks for `model_id`.
+    /// Replace a note's embedding chunks for `model_id` ([`StoreError::NoSuchNote`] if it is gone).
     pub fn put_embeddings(&mut self, note_id: i64, model_id: &str, vectors: &[Vec<f32>]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |e| StoreError::from_sqlite(&path, e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        // A note deleted while it was being embedded is a typed miss, not a foreign-key failure.
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM notes WHERE id = ?1)", [note_id], |r| r.get(0)).map_err(err)?;
+        if !exists {
+            return Err(StoreError::NoSuchNote(note_id));
+        }
         tx.execute("DELETE FROM embeddings WHERE note_id = ?1 AND model_id = ?2", params![note_id, model_id])
             .map_err(err)?;
         {
@@ -401,4 +450,48 @@ fn derive_title(body: &str) -> String {
         title.push('…');
     }
     title
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A fresh encrypted store in a temp dir (a fixed key: Argon2 is the vault's business).
+    pub(crate) fn open_temp() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(DB_FILE), &Key::new([7; 32])).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn edits_follow_into_the_keyword_index_and_drop_stale_vectors() {
+        let (_dir, mut store) = open_temp();
+        let id = store.add_note(&NewNote { body: "walrus meeting on Monday".into(), ..NewNote::default() }).unwrap();
+        store.put_embeddings(id, "m", &[vec![1.0, 0.0]]).unwrap();
+        let edit = NoteEdit { title: None, body: Some("pelican meeting on Tuesday".into()) };
+        let note = store.edit_note(id, &edit).unwrap();
+        assert_eq!(note.body, "pelican meeting on Tuesday");
+        assert_eq!(note.title, "walrus meeting on Monday", "an explicit title is kept");
+        assert_eq!(store.note(id).unwrap(), note);
+        assert_eq!(store.keyword_search("pelican", 5).unwrap()[0].id, id);
+        assert!(store.keyword_search("Monday", 5).unwrap().iter().any(|h| h.id == id), "still in the title");
+        assert!(store.embeddings("m").unwrap().is_empty(), "vectors of the old text are gone");
+        assert_eq!(store.unembedded("m").unwrap(), [id]);
+
+        // An empty title is derived from the body again; the old words leave the index.
+        let note = store.edit_note(id, &NoteEdit { title: Some(" ".into()), body: None }).unwrap();
+        assert_eq!(note.title, "pelican meeting on Tuesday");
+        assert!(store.keyword_search("walrus", 5).unwrap().is_empty());
+        assert!(store.keyword_search("Monday", 5).unwrap().is_empty());
+        store.connection().execute_batch("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')").unwrap();
+
+        assert!(matches!(
+            store.edit_note(id, &NoteEdit { body: Some("  ".into()), ..NoteEdit::default() }),
+            Err(StoreError::EmptyNote)
+        ));
+        assert!(matches!(store.edit_note(999, &NoteEdit::default()), Err(StoreError::NoSuchNote(999))));
+        assert_eq!(store.note(id).unwrap().body, "pelican meeting on Tuesday", "a refused edit changes nothing");
+        store.delete(id).unwrap();
+        assert!(matches!(store.put_embeddings(id, "m", &[vec![1.0]]), Err(StoreError::NoSuchNote(_))));
+    }
 }

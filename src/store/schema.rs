@@ -77,5 +77,18 @@ CREATE INDEX reminders_by_due ON reminders(state, due_at);
 CREATE INDEX embeddings_by_model ON embeddings(model_id);
 "#,
         ),
+        // v3: notes listed by update time and title and filtered by tag; reminders know when they
+        // were made and may point at the note they came from (kept, unlinked, if it is deleted).
+        M::up(
+            r#"
+CREATE INDEX notes_by_created ON notes(created_at, id);
+CREATE INDEX notes_by_updated ON notes(updated_at, id);
+CREATE INDEX notes_by_title ON notes(title COLLATE NOCASE, id);
+CREATE INDEX tags_by_tag ON tags(tag, note_id);
+ALTER TABLE reminders ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reminders ADD COLUMN note_id INTEGER REFERENCES notes(id) ON DELETE SET NULL;
+CREATE INDEX reminders_by_note ON reminders(note_id);
+"#,
+        ),
     ])
 }

@@ -49,6 +49,14 @@ impl FlatIndex {
         }
         index
     }
+
+    /// The notes with vectors in the index, sorted.
+    pub fn note_ids(&self) -> Vec<i64> {
+        let mut ids = self.owners.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 impl VectorIndex for FlatIndex {

@@ -179,14 +179,18 @@ impl Embedder {
             }
         };
         let typed = typed.into_optimized().map_err(|e| model_err(&e))?;
+        // Pooling reads the output as [1, seq, dim]: any other shape is refused here, where it is a
+        // typed error, rather than found by an out-of-bounds index at the first note.
         let dim = typed
             .output_fact(0)
             .ok()
-            .and_then(|f| match f.shape.last()? {
-                TDim::Val(n) if *n > 0 => Some(*n as usize),
+            .and_then(|f| match f.shape.dims() {
+                [batch, tokens, TDim::Val(n)] if *batch == TDim::Val(1) && *tokens == seq.to_dim() && *n > 0 => {
+                    Some(*n as usize)
+                }
                 _ => None,
             })
-            .ok_or_else(|| model_err(&"the first output is not [batch, seq, dim]"))?;
+            .ok_or_else(|| model_err(&"the first output is not [batch, seq, dim] (one vector per token)"))?;
         let plan = typed.into_runnable().map_err(|e| model_err(&e))?;
         Ok(Self { plan, feeds, tokenizer, splitter, dim, heads, threads: 1 })
     }
@@ -319,9 +323,23 @@ impl Embedder {
         Ok(spans)
     }
 
+    /// [`Self::run_plan`], with a panic inside the model's kernels (a graph that indexes past a
+    /// table, say) turned into an error: the caller may be the notes worker or an app task.
+    fn run(&self, texts: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Each call runs on a state of its own: a panic leaves nothing shared half-changed.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_plan(texts))).unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(EmbedError::Run(format!("the model panicked: {why}")))
+        })
+    }
+
     /// One inference over the texts' tokens laid end to end (one text unless the plan is packed),
     /// each text mean-pooled over its own tokens and normalised.
-    fn run(&self, texts: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn run_plan(&self, texts: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let run_err = |e: &dyn std::fmt::Display| EmbedError::Run(e.to_string());
         // Token ranges of each text in the sequence (an empty encoding still gets one slot).
         let mut spans = Vec::with_capacity(texts.len());
