@@ -73,8 +73,8 @@ pub enum NoteCommand {
 #[derive(Args)]
 pub struct ListArgs {
     /// Order by creation, last edit or title.
-    #[arg(long, value_enum, default_value_t = SortBy::Created)]
-    sort: SortBy,
+    #[arg(long, value_enum, default_value_t = SortArg::Created)]
+    sort: SortArg,
     /// Direction [default: desc for created and updated, asc for title].
     #[arg(long, value_enum)]
     order: Option<Order>,
@@ -90,6 +90,27 @@ pub struct ListArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+}
+
+/// `--sort` of `sotto note list` (the core's [`SortBy`]).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    /// When the note was made.
+    Created,
+    /// When it was last edited.
+    Updated,
+    /// Its title, case-insensitively.
+    Title,
+}
+
+impl From<SortArg> for SortBy {
+    fn from(arg: SortArg) -> Self {
+        match arg {
+            SortArg::Created => SortBy::Created,
+            SortArg::Updated => SortBy::Updated,
+            SortArg::Title => SortBy::Title,
+        }
+    }
 }
 
 /// A list's direction.
@@ -299,10 +320,10 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
         NoteCommand::List(args) => {
             let descending = match args.order {
                 Some(order) => order == Order::Desc,
-                None => args.sort != SortBy::Title,
+                None => args.sort != SortArg::Title,
             };
             let options =
-                ListOptions { sort: args.sort, descending, limit: args.limit, offset: args.offset, tag: args.tag };
+                ListOptions { sort: args.sort.into(), descending, limit: args.limit, offset: args.offset, tag: args.tag };
             let notes = open_recovering(dir, false)?.list_notes(&options)?;
             if args.json {
                 println!("{}", serde_json::to_string(&notes)?);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{NoteSummary, Source, Store, StoreError, normalize_tag};
 
 /// What a note list is ordered by; ties go by id, so pages never overlap or skip.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SortBy {
     /// When the note was made.
