@@ -64,7 +64,7 @@ enum Command {
     /// Encrypted, audio included; the passphrase comes from $SOTTO_PASSPHRASE or a prompt.
     #[command(subcommand)]
     Note(cli::notes::NoteCommand),
-    /// How the notes are unlocked: OS keyring on/off, change the passphrase.
+    /// How the notes are unlocked: OS keyring on/off, change the passphrase, the recovery key.
     #[command(subcommand)]
     Vault(cli::notes::VaultCommand),
     /// Search notes by words and by meaning.

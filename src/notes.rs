@@ -121,13 +121,34 @@ pub struct EmbedderFiles {
     pub tokenizer: PathBuf,
 }
 
+/// A library just unlocked, with the recovery key of a vault the unlock created.
+pub struct Opened {
+    /// The library.
+    pub library: Library,
+    /// Set only when this call created the data dir's vault: show it to the user once (it is
+    /// never returned again; `vault::recovery_key` shows it after an unlock).
+    pub recovery_key: Option<vault::RecoveryKey>,
+}
+
 impl Library {
-    /// Unlock `data_dir` with `passphrase` (a new library is created on first use); `embedder`
-    /// enables search by meaning.
+    /// Open `data_dir` with a passphrase, the OS keyring or the recovery key: the one call a shell
+    /// (CLI, app) makes. A passphrase on a data dir without notes creates the library and its
+    /// vault, and the recovery key comes back in `Opened`; `embedder` enables search by meaning.
+    pub fn unlock(
+        data_dir: &Path,
+        credential: &vault::Credential,
+        embedder: Option<&EmbedderFiles>,
+    ) -> Result<Opened, NotesError> {
+        let unlocked = vault::open(data_dir, credential)?;
+        let library = Self::open_with_key(data_dir, &unlocked.key, embedder)?;
+        Ok(Opened { library, recovery_key: unlocked.recovery_key })
+    }
+
+    /// Unlock `data_dir` with `passphrase` (a new library is created on first use, its recovery
+    /// key unseen: shells use `unlock`); `embedder` enables search by meaning.
     pub fn open(data_dir: &Path, passphrase: &str, embedder: Option<&EmbedderFiles>) -> Result<Self, NotesError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| VaultError::Io { path: data_dir.to_path_buf(), source })?;
-        let key = vault::unlock(data_dir, passphrase)?;
-        Self::open_with_key(data_dir, &key, embedder)
+        let credential = vault::Credential::Passphrase(passphrase.to_string());
+        Ok(Self::unlock(data_dir, &credential, embedder)?.library)
     }
 
     /// Open with a data key already unlocked (e.g. from the OS keyring).

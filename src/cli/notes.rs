@@ -9,7 +9,8 @@ use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
 use sotto::export::{Format, markdown, render};
 use sotto::notes::{EmbedderFiles, Library, SearchMode};
 use sotto::paths;
-use sotto::store::{ListOptions, NewNote, NoteEdit, SortBy, Source};
+use sotto::store::{DB_FILE, ListOptions, NewNote, NoteEdit, SortBy, Source};
+use sotto::vault::{self, Credential, RecoveryKey};
 
 /// Manage voice notes.
 #[derive(Subcommand)]
@@ -220,6 +221,7 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
     arg.unwrap_or_else(|| dirs::data_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto")))
 }
 
+/// The passphrase: $SOTTO_PASSPHRASE, else asked on the terminal.
 fn passphrase(prompt: &str) -> Result<String> {
     if let Ok(p) = std::env::var("SOTTO_PASSPHRASE") {
         return Ok(p);
@@ -230,30 +232,93 @@ fn passphrase(prompt: &str) -> Result<String> {
     bail!("the notes are encrypted: set SOTTO_PASSPHRASE or run in a terminal to be asked")
 }
 
+/// A new passphrase: `$var`, else typed twice on the terminal (a typo would lock the notes).
+fn new_passphrase(var: &str, prompt: &str) -> Result<String> {
+    if let Ok(p) = std::env::var(var) {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("set {var} or run in a terminal to be asked for the new passphrase");
+    }
+    for _ in 0..3 {
+        let first = rpassword::prompt_password(prompt).context("cannot read the passphrase")?;
+        if first.is_empty() {
+            eprintln!("The passphrase is empty; try again.");
+            continue;
+        }
+        let again = rpassword::prompt_password("Type it again: ").context("cannot read the passphrase")?;
+        if first == again {
+            return Ok(first);
+        }
+        eprintln!("The two differ; try again.");
+    }
+    bail!("no new passphrase (typed differently three times)")
+}
+
+/// The recovery key: $SOTTO_RECOVERY_KEY, else asked on the terminal.
+fn recovery_key() -> Result<RecoveryKey> {
+    let text = match std::env::var("SOTTO_RECOVERY_KEY") {
+        Ok(k) => k,
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("Recovery key: ").context("cannot read the recovery key")?
+        }
+        Err(_) => bail!("set SOTTO_RECOVERY_KEY or run in a terminal to be asked for the recovery key"),
+    };
+    Ok(text.parse()?)
+}
+
+/// Show a new vault's recovery key, once, on stderr (stdout stays the command's output).
+fn show_new_recovery_key(key: &RecoveryKey) {
+    eprintln!(
+        "sotto: your notes are encrypted. Recovery key (shown once, write it down and keep it apart from this computer):\n\n    {key}\n\n\
+         It sets a new passphrase if you forget yours: `sotto vault recover`. `sotto vault recovery-key` shows it again while you know the passphrase."
+    );
+}
+
 /// `sotto vault …`: how the notes are unlocked.
 #[derive(Subcommand)]
 pub enum VaultCommand {
     /// Keep the key in the OS keyring so notes open without the passphrase (which keeps working).
+    /// Linux: the desktop's Secret Service, else the kernel keyring (cleared at reboot).
     KeyringOn,
     /// Remove the key from the OS keyring.
     KeyringOff,
-    /// Change the passphrase (the new one is read from $SOTTO_NEW_PASSPHRASE or a prompt).
+    /// Change the passphrase (the new one is read from $SOTTO_NEW_PASSPHRASE or typed twice).
     Passphrase,
+    /// Print the recovery key (after unlocking); a vault made before recovery keys gets one now.
+    RecoveryKey,
+    /// Forgot the passphrase: set a new one with the recovery key ($SOTTO_RECOVERY_KEY or a
+    /// prompt; the new passphrase from $SOTTO_NEW_PASSPHRASE or typed twice).
+    Recover,
 }
 
 /// Run a `vault` subcommand.
 pub fn vault_cmd(command: VaultCommand, dir: &Path) -> Result<bool> {
     match command {
-        VaultCommand::KeyringOn => sotto::vault::enable_keyring(dir, &passphrase("Passphrase: ")?)?,
-        VaultCommand::KeyringOff => sotto::vault::disable_keyring(dir)?,
+        VaultCommand::KeyringOn => {
+            let store = vault::enable_keyring(dir, &Credential::Passphrase(passphrase("Passphrase: ")?))?;
+            eprintln!("sotto: the notes' key is now in {store}");
+        }
+        VaultCommand::KeyringOff => vault::disable_keyring(dir)?,
         VaultCommand::Passphrase => {
             let old = passphrase("Current passphrase: ")?;
-            let new = match std::env::var("SOTTO_NEW_PASSPHRASE") {
-                Ok(p) => p,
-                Err(_) if std::io::stdin().is_terminal() => rpassword::prompt_password("New passphrase: ")?,
-                Err(_) => bail!("set SOTTO_NEW_PASSPHRASE or run in a terminal to be asked"),
-            };
-            sotto::vault::change_passphrase(dir, &old, &new)?;
+            // Checked before the new one is asked for.
+            vault::check(dir, &Credential::Passphrase(old.clone()))?;
+            let new = new_passphrase("SOTTO_NEW_PASSPHRASE", "New passphrase: ")?;
+            vault::change_passphrase(dir, &old, &new)?;
+        }
+        VaultCommand::RecoveryKey => {
+            let key = vault::recovery_key(dir, &credential(dir)?)?;
+            println!("{key}");
+        }
+        VaultCommand::Recover => {
+            let key = recovery_key()?;
+            vault::check(dir, &Credential::RecoveryKey(key.clone()))?;
+            let new = new_passphrase("SOTTO_NEW_PASSPHRASE", "New passphrase: ")?;
+            vault::recover(dir, &key, &new)?;
+            eprintln!(
+                "sotto: the new passphrase is set (the old one no longer opens the notes; the recovery key still does)"
+            );
         }
     }
     Ok(true)
@@ -270,17 +335,33 @@ fn embedder_files() -> Option<EmbedderFiles> {
     })
 }
 
-/// Unlock the library of `dir`: $SOTTO_PASSPHRASE, else the OS keyring if enabled, else a prompt.
-pub fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
-    let files = if with_embedder { embedder_files() } else { None };
+/// How to unlock `dir`: $SOTTO_PASSPHRASE, else the OS keyring if enabled, else a prompt (on a
+/// data dir without notes, for a new passphrase, typed twice).
+fn credential(dir: &Path) -> Result<Credential> {
     // An explicit passphrase wins; then the keyring if the user turned it on; then a prompt.
-    if std::env::var_os("SOTTO_PASSPHRASE").is_none() && sotto::vault::keyring_enabled(dir) {
-        match sotto::vault::unlock_with_keyring(dir) {
-            Ok(key) => return Ok(Library::open_with_key(dir, &key, files.as_ref())?),
+    if std::env::var_os("SOTTO_PASSPHRASE").is_none() && vault::keyring_enabled(dir) {
+        match vault::unlock_with_keyring(dir) {
+            Ok(_) => return Ok(Credential::Keyring),
             Err(e) => tracing::warn!("{e}"),
         }
     }
-    Ok(Library::open(dir, &passphrase("Passphrase for Sotto's notes: ")?, files.as_ref())?)
+    if std::env::var_os("SOTTO_PASSPHRASE").is_none() && vault::read(dir)?.is_none() && !dir.join(DB_FILE).exists() {
+        if std::io::stdin().is_terminal() {
+            eprintln!("sotto: no notes in {} yet; choose a passphrase to encrypt them.", dir.display());
+        }
+        return Ok(Credential::Passphrase(new_passphrase("SOTTO_PASSPHRASE", "New passphrase for Sotto's notes: ")?));
+    }
+    Ok(Credential::Passphrase(passphrase("Passphrase for Sotto's notes: ")?))
+}
+
+/// Unlock the library of `dir` (see `credential`); a new library's recovery key is shown once.
+pub fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
+    let files = if with_embedder { embedder_files() } else { None };
+    let opened = Library::unlock(dir, &credential(dir)?, files.as_ref())?;
+    if let Some(key) = &opened.recovery_key {
+        show_new_recovery_key(key);
+    }
+    Ok(opened.library)
 }
 
 /// Run a `note` subcommand.

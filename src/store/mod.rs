@@ -159,6 +159,8 @@ impl Store {
     /// Open (or create) the encrypted database at `path` with `key`, and migrate it.
     pub fn open(path: &Path, key: &Key) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
+        // Before the first read: another process may be creating or migrating the database.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| StoreError::from_sqlite(path, e))?;
         // A raw key skips SQLCipher's own PBKDF2: Argon2id already stretched the passphrase.
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key.as_ref())))
             .map_err(|e| StoreError::from_sqlite(path, e))?;
@@ -171,7 +173,6 @@ impl Store {
                 _ => StoreError::from_sqlite(path, e),
             });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| StoreError::from_sqlite(path, e))?;
         // Switching to WAL needs an exclusive lock: only ask when it is not WAL already, so a
         // second process can open the database while the first is writing.
         let mode: String =
@@ -181,7 +182,7 @@ impl Store {
         }
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
             .map_err(|e| StoreError::from_sqlite(path, e))?;
-        migrations().to_latest(&mut conn).map_err(|e| StoreError::Migration(e.to_string()))?;
+        migrate(&mut conn)?;
         Ok(Self { conn, path: path.to_path_buf() })
     }
 
@@ -450,6 +451,25 @@ fn derive_title(body: &str) -> String {
         title.push('…');
     }
     title
+}
+
+/// Bring the schema up to date. Two processes opening a new database at once (two first runs)
+/// both see version 0 and both migrate; the second's migration then fails on what the first made.
+/// When the version moved meanwhile, that is what happened: go on from where the other got.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version = |conn: &Connection| conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).ok();
+    let mut tries = 0;
+    loop {
+        let before = version(conn);
+        match migrations().to_latest(conn) {
+            Ok(()) => return Ok(()),
+            Err(e) if tries < 3 && version(conn) != before => {
+                tracing::debug!("another process migrated the database meanwhile ({e}); again");
+                tries += 1;
+            }
+            Err(e) => return Err(StoreError::Migration(e.to_string())),
+        }
+    }
 }
 
 #[cfg(test)]
