@@ -242,7 +242,7 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
 
 fn load_default_model() -> Result<Transcriber> {
     let model = paths::default_model()
-        .map_err(|_| anyhow!("no speech model installed; run `make fixtures` or `sotto models fetch`"))?;
+        .map_err(|_| anyhow!("no speech model installed; run `sotto models fetch whisper-tiny.en`"))?;
     Ok(Transcriber::load(&model)?)
 }
 
@@ -298,7 +298,7 @@ pub fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
 /// Run `sotto search`.
 pub fn search(args: SearchArgs, dir: &Path) -> Result<bool> {
     if args.mode == SearchMode::Meaning && embedder_files().is_none() {
-        bail!("search by meaning needs the MiniLM model (run `make fixtures` or `sotto models fetch minilm-l6-v2`)");
+        bail!("search by meaning needs the MiniLM model (run `sotto models fetch minilm-l6-v2`)");
     }
     let hits = open(dir, true)?.search(&args.query, args.mode, args.limit)?;
     if args.json {
