@@ -400,6 +400,32 @@ mod tests {
     }
 
     #[test]
+    fn a_change_of_rate_and_channels_midway_is_converted_too() {
+        // A chained stream's second link at another rate and channel count: each run gets its
+        // own resampler, and the output is one continuous mono signal at the target rate.
+        let tone = |rate: u32, channels: usize, secs: f32| -> Vec<f32> {
+            let n = (rate as f32 * secs) as usize;
+            (0..n).flat_map(|i| vec![(i as f32 * 440.0 / rate as f32 * std::f32::consts::TAU).sin() * 0.5; channels]).collect()
+        };
+        for to_rate in [Some(SAMPLE_RATE), None] {
+            let mut mono = ToMono::new(to_rate);
+            let mut out = Vec::new();
+            for piece in tone(44_100, 2, 0.5).chunks(2 * 1_000) {
+                mono.push(piece, 44_100, 2, &mut out).unwrap();
+            }
+            for piece in tone(16_000, 1, 0.5).chunks(700) {
+                mono.push(piece, 16_000, 1, &mut out).unwrap();
+            }
+            mono.finish(&mut out).unwrap();
+            // In decode_file's mode the first link's rate (44.1 kHz) is kept for the whole file.
+            let rate = to_rate.unwrap_or(44_100) as f32;
+            assert!((out.len() as f32 - rate).abs() <= 4.0, "{to_rate:?}: {} samples", out.len());
+            let rms = (out.iter().map(|x| x * x).sum::<f32>() / out.len() as f32).sqrt();
+            assert!((rms - 0.3536).abs() < 0.02, "{to_rate:?}: the tone survives both links, rms {rms}");
+        }
+    }
+
+    #[test]
     fn bad_inputs_are_typed_errors() {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.wav");

@@ -261,14 +261,32 @@ fn explain(name: &str, precision: &str, d: &DeviceProfile, backends: &Backends, 
     format!("{name} {precision}: {}", parts.join(", "))
 }
 
-/// (total, available) memory in MB, from the OS (Linux, Android, macOS, iOS, Windows); (0, 0)
-/// where unknown.
+/// (total, available) memory in MB, from the OS; (0, 0) where unknown.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
 fn memory_mb() -> (u64, u64) {
     let mut system = sysinfo::System::new();
     system.refresh_memory();
     let mb = |bytes: u64| bytes / (1 << 20);
     let total = mb(system.total_memory());
     (total, mb(system.available_memory()).min(total))
+}
+
+/// (total, available) memory in MB, from /proc/meminfo (Linux, Android); (0, 0) where unknown.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+fn memory_mb() -> (u64, u64) {
+    let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
+        return (0, 0);
+    };
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb / 1024)
+            .unwrap_or(0)
+    };
+    let total = field("MemTotal:");
+    (total, field("MemAvailable:").min(total))
 }
 
 fn cpu_features() -> Vec<String> {
@@ -470,7 +488,7 @@ mod tests {
     fn this_machine_is_detected() {
         let d = DeviceProfile::detect();
         assert!(d.cores >= 1);
-        // Every desktop OS reports memory (macOS and Windows too, through sysinfo).
+        // Every desktop OS reports memory (macOS and Windows through sysinfo).
         assert!(d.total_ram_mb > 0 && d.available_ram_mb > 0 && d.available_ram_mb <= d.total_ram_mb, "{d:?}");
         assert!(recommend_whisper(&Manifest::embedded(), &d, None).is_some(), "some model fits this machine");
     }

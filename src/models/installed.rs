@@ -139,3 +139,49 @@ pub fn remove(manifest: &Manifest, model_id: &str, dirs: &[PathBuf]) -> std::io:
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_deletes_whatever_state_finds_in_any_dir() {
+        let manifest = Manifest::embedded();
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let dirs = [first.path().to_path_buf(), second.path().to_path_buf()];
+        let minilm = manifest.model("minilm-l6-v2").unwrap();
+        let onnx = minilm.variant("f32").unwrap();
+        let tokenizer = &minilm.files[0];
+        // The model in the second dir (a fixture cache), a partial download in the first.
+        std::fs::write(second.path().join(&onnx.file), b"onnx").unwrap();
+        std::fs::write(second.path().join(&tokenizer.file), b"{}").unwrap();
+        std::fs::write(part_path(&first.path().join(&onnx.file)), b"on").unwrap();
+        assert!(matches!(state(onnx, &dirs), FileState::Installed { path, .. } if path.starts_with(second.path())));
+        assert!(matches!(file_state(&tokenizer.file, &dirs), FileState::Installed { .. }));
+        // Another model's file stays.
+        std::fs::write(second.path().join("ggml-tiny.en.bin"), b"x").unwrap();
+
+        let removed = remove(&manifest, "minilm-l6-v2", &dirs).unwrap();
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        assert_eq!(state(onnx, &dirs), FileState::Available);
+        assert_eq!(file_state(&tokenizer.file, &dirs), FileState::Available);
+        assert!(second.path().join("ggml-tiny.en.bin").exists());
+        assert!(remove(&manifest, "no-such-model", &dirs).is_err());
+    }
+
+    #[test]
+    fn either_build_verifies() {
+        let manifest = Manifest::embedded();
+        let f16 = manifest.model("whisper-tiny.en").unwrap().variant("f16").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(&f16.file);
+        std::fs::write(&path, b"not a model").unwrap();
+        let actual = sha256_hex(&path).unwrap();
+        assert!(actual.len() == 64 && actual.chars().all(|c| c.is_ascii_hexdigit()), "{actual}");
+        assert!(matches!(verify(f16, &path).unwrap(), Verdict::Mismatch { expected, .. } if expected == f16.sha256));
+        // A manifest whose variant's own build is this file accepts it.
+        let mut own = f16.clone();
+        own.local_sha256 = Some(actual);
+        assert_eq!(verify(&own, &path).unwrap(), Verdict::Ok);
+    }
+}
