@@ -260,7 +260,11 @@ fn cli_fetches_the_embedder_with_its_tokenizer_and_removes_what_list_shows() {
     let out = sotto(&["--manifest", mirror, "models", "verify"], &models);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("ok          minilm-l6-v2 f32") && stdout.contains("ok          minilm-l6-v2 all-MiniLM-L6-v2.tokenizer.json"), "{stdout}");
+    assert!(
+        stdout.contains("ok          minilm-l6-v2 f32")
+            && stdout.contains("ok          minilm-l6-v2 all-MiniLM-L6-v2.tokenizer.json"),
+        "{stdout}"
+    );
     // Fetching again keeps the verified tokenizer (it is not downloaded twice).
     let hits = server.hits().len();
     let out = sotto(&["--manifest", mirror, "models", "fetch", "minilm-l6-v2", "--variant", "f32"], &models);

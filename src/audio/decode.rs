@@ -158,7 +158,13 @@ impl Tally {
         let Some((sample_rate, channels)) = self.format else {
             return Err(AudioError::NoSamples { path: path.to_path_buf() });
         };
-        Ok(DecodeInfo { sample_rate, channels, frames: self.frames, truncated, max_piece_frames: self.max_piece_frames })
+        Ok(DecodeInfo {
+            sample_rate,
+            channels,
+            frames: self.frames,
+            truncated,
+            max_piece_frames: self.max_piece_frames,
+        })
     }
 }
 
@@ -324,7 +330,7 @@ fn decode_with_symphonia(file: File, path: &Path, sink: &mut PieceSink) -> Resul
         if packet.track_id() != track.id {
             continue;
         }
-        match decoder.decode(&packet) {
+        let reset = match decoder.decode(&packet) {
             Ok(audio) => {
                 let spec = *audio.spec();
                 let channels = spec.channels.count();
@@ -336,17 +342,22 @@ fn decode_with_symphonia(file: File, path: &Path, sink: &mut PieceSink) -> Resul
                 tally.send(sink, buf.samples(), spec.rate, channels as u16)?;
                 good += 1;
                 resets = 0;
+                false
             }
             // Symphonia's advice: skip a packet that fails to decode, keep going.
-            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => bad += 1,
-            // The decoder's output format changes from here: a fresh decoder for the track.
-            Err(SymError::ResetRequired) => {
-                decoder = symphonia::default::get_codecs()
-                    .make(&track.codec_params, &DecoderOptions::default())
-                    .map_err(|e| corrupt(e.to_string()))?;
-                buffer = None;
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                bad += 1;
+                false
             }
+            Err(SymError::ResetRequired) => true,
             Err(e) => return Err(corrupt(e.to_string())),
+        };
+        // The decoder's output format changes from here: a fresh decoder for the track.
+        if reset {
+            decoder = symphonia::default::get_codecs()
+                .make(&track.codec_params, &DecoderOptions::default())
+                .map_err(|e| corrupt(e.to_string()))?;
+            buffer = None;
         }
     }
     // Random bytes can fake a frame sync now and then; real files decode nearly every packet.
@@ -405,7 +416,9 @@ mod tests {
         // own resampler, and the output is one continuous mono signal at the target rate.
         let tone = |rate: u32, channels: usize, secs: f32| -> Vec<f32> {
             let n = (rate as f32 * secs) as usize;
-            (0..n).flat_map(|i| vec![(i as f32 * 440.0 / rate as f32 * std::f32::consts::TAU).sin() * 0.5; channels]).collect()
+            (0..n)
+                .flat_map(|i| vec![(i as f32 * 440.0 / rate as f32 * std::f32::consts::TAU).sin() * 0.5; channels])
+                .collect()
         };
         for to_rate in [Some(SAMPLE_RATE), None] {
             let mut mono = ToMono::new(to_rate);

@@ -277,7 +277,8 @@ fn build_locally(
     };
     // The recorded checksum is that of this recipe run on Sotto's own build of the input: from any
     // other build (the published download) the output is a different file, with none on record.
-    let input_sha = installed::sha256_hex(&source_path).with_context(|| format!("cannot read {}", source_path.display()))?;
+    let input_sha =
+        installed::sha256_hex(&source_path).with_context(|| format!("cannot read {}", source_path.display()))?;
     let recorded_input = source.local_sha256.as_deref().unwrap_or(&source.sha256);
     let from_recorded_input = input_sha == recorded_input;
     let out = paths::install_dir().join(&variant.file);

@@ -438,14 +438,18 @@ accelerators = ["cpu"]
         let shared = |sha: &str, file: &str| {
             format!("{GOOD}[[models.files]]\nfile = \"{file}\"\nbytes = 5\nsha256 = \"{sha}\"\nsources = [\"x\"]\n")
         };
-        assert!(err(&shared("unknown", "t.json")).contains("is not 64 lowercase hex"), "shared files are always verified");
+        assert!(
+            err(&shared("unknown", "t.json")).contains("is not 64 lowercase hex"),
+            "shared files are always verified"
+        );
         assert!(err(&shared(&"b".repeat(64), "ggml-tiny.en.bin")).contains("is used twice"));
     }
 
     #[test]
     fn either_build_of_a_variant_is_accepted_and_shared_files_parse() {
         let own = "b".repeat(64);
-        let text = GOOD.replace("min_ram_mb = 400", &format!("min_ram_mb = 400\nlocal_bytes = 90\nlocal_sha256 = \"{own}\""));
+        let text =
+            GOOD.replace("min_ram_mb = 400", &format!("min_ram_mb = 400\nlocal_bytes = 90\nlocal_sha256 = \"{own}\""));
         let text = format!(
             "{text}[[models.files]]\nfile = \"t.json\"\nbytes = 5\nsha256 = \"{}\"\nsources = [\"https://h/t.json\", \"pypi:x\"]\n",
             "c".repeat(64)
@@ -457,7 +461,12 @@ accelerators = ["cpu"]
         assert!(!v.accepts(&"c".repeat(64)) && !v.accepts("unknown"));
         assert_eq!(model.files[0].urls().collect::<Vec<_>>(), ["https://h/t.json"]);
         // An unknown SHA-256 never matches anything.
-        let unknown = Manifest::parse(&GOOD.replace("28d66f40682b78e7eb7114e4688b3cf4e9f8a50a474e9cf5cb03992d12e07ca3", "unknown").replace("bytes = 100", "bytes = 100\nbytes_exact = false")).unwrap();
+        let unknown = Manifest::parse(
+            &GOOD
+                .replace("28d66f40682b78e7eb7114e4688b3cf4e9f8a50a474e9cf5cb03992d12e07ca3", "unknown")
+                .replace("bytes = 100", "bytes = 100\nbytes_exact = false"),
+        )
+        .unwrap();
         assert!(!unknown.models[0].variants[0].accepts("unknown"));
     }
 }
