@@ -116,7 +116,7 @@ fn decoding_holds_one_piece_of_the_source_at_a_time() {
             Ok(())
         })
         .unwrap();
-        // A packet (FLAC's largest here: 4,096 frames) or a WAV piece of 8,192 frames: well under
+        // A packet (FLAC's largest here: 4,096 frames) or a WAV piece of 4,096 frames: well under
         // half a second of the file, however long it is.
         assert!(info.max_piece_frames as u32 <= info.sample_rate / 2, "{name}: {info:?}");
         assert!(pieces > 20, "{name}: the sink gets the audio as it is decoded ({pieces} pieces)");

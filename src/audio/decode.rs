@@ -17,8 +17,8 @@ use symphonia::core::probe::Hint;
 
 use super::{AudioError, SAMPLE_RATE, StreamResampler};
 
-/// Frames per piece read from a WAV file: ~0.19 s at 44.1 kHz, small enough to bound memory.
-const WAV_PIECE_FRAMES: usize = 8_192;
+/// Frames per piece read from a WAV file: a quarter of a second at 16 kHz, less at higher rates.
+const WAV_PIECE_FRAMES: usize = 4_096;
 
 /// Times in a row symphonia may ask for a reset without a packet decoded in between: a chained
 /// stream resets once per link, a broken one could ask forever.
