@@ -52,7 +52,7 @@ Examples:
   sotto models fetch whisper-base.en             download, verify (SHA-256) and install
 
 Models are looked up in $SOTTO_MODELS_DIR, the app data dir and ~/.cache/sotto/models
-(run `make fixtures` in the source tree to create the default tiny.en model).";
+(`sotto models fetch whisper-tiny.en` installs the default model).";
 
 #[derive(Subcommand)]
 enum Command {
@@ -204,7 +204,7 @@ fn model_path(arg: Option<PathBuf>) -> Result<PathBuf> {
         Some(path) => Ok(path),
         None => paths::default_model().map_err(|searched| {
             let list = searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-            anyhow!("no model given and the default model is missing (looked for {list}); run `make fixtures` or pass --model")
+            anyhow!("no model given and the default model is missing (looked for {list}); run `sotto models fetch whisper-tiny.en` or pass --model")
         }),
     }
 }

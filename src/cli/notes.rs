@@ -470,7 +470,7 @@ fn read_text(file: &Path) -> Result<String> {
 
 fn load_default_model() -> Result<Transcriber> {
     let model = paths::default_model()
-        .map_err(|_| anyhow!("no speech model installed; run `make fixtures` or `sotto models fetch`"))?;
+        .map_err(|_| anyhow!("no speech model installed; run `sotto models fetch whisper-tiny.en`"))?;
     Ok(Transcriber::load(&model)?)
 }
 
@@ -527,7 +527,7 @@ pub fn recover(lib: &Library, transcriber: Option<&Transcriber>) {
 pub fn search(args: SearchArgs, dir: &Path) -> Result<bool> {
     let mode = SearchMode::from(args.mode);
     if mode == SearchMode::Meaning && embedder_files().is_none() {
-        bail!("search by meaning needs the MiniLM model (run `make fixtures` or `sotto models fetch minilm-l6-v2`)");
+        bail!("search by meaning needs the MiniLM model (run `sotto models fetch minilm-l6-v2`)");
     }
     let hits = open(dir, true)?.search(&args.query, mode, args.limit)?;
     if args.json {

@@ -84,6 +84,28 @@ impl DeviceProfile {
     }
 }
 
+/// The accelerators this build of Sotto can drive. A device may have more (an Apple Neural
+/// Engine, an Intel NPU): a variant for those is useless unless whisper.cpp was built with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Backends {
+    /// Usable accelerators; [`Accelerator::Cpu`] always.
+    pub accelerators: Vec<Accelerator>,
+}
+
+impl Backends {
+    /// This build: whisper.cpp's CPU backend (ggml; bf16 files where `asr::bf16_native`). Core ML,
+    /// OpenVINO and Metal are not compiled in, so their encoders are never recommended.
+    pub fn built_in() -> Self {
+        Self { accelerators: vec![Accelerator::Cpu] }
+    }
+
+    /// Every accelerator the manifest knows: what a build with all backends would use.
+    pub fn all() -> Self {
+        use Accelerator::*;
+        Self { accelerators: vec![Cpu, Ane, Nnapi, Qnn, Openvino, Gpu] }
+    }
+}
+
 /// A recommended variant and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Choice {
@@ -100,17 +122,33 @@ pub struct Choice {
 /// Size ladder of Whisper families, smallest first.
 const WHISPER_FAMILIES: [&str; 4] = ["tiny", "base", "small", "large-v3-turbo"];
 
-/// Pick the Whisper variant for `device`; `language` other than English needs a multilingual model.
+/// Pick the Whisper variant for `device` that this build can run ([`Backends::built_in`]);
+/// `language` other than English needs a multilingual model.
 pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: Option<&str>) -> Option<Choice> {
+    recommend_whisper_with(manifest, device, &Backends::built_in(), language)
+}
+
+/// [`recommend_whisper`] for a build with `backends`: an accelerator counts only when both the
+/// device has it and the build can drive it.
+pub fn recommend_whisper_with(
+    manifest: &Manifest,
+    device: &DeviceProfile,
+    backends: &Backends,
+    language: Option<&str>,
+) -> Option<Choice> {
     let english = language.is_none_or(|l| l.eq_ignore_ascii_case("en"));
     let gb = device.total_ram_mb as f64 / 1024.0;
-    let ane = device.has(Accelerator::Ane);
-    let npu =
-        ane || device.has(Accelerator::Qnn) || device.has(Accelerator::Nnapi) || device.has(Accelerator::Openvino);
+    let usable = |a: Accelerator| device.has(a) && backends.accelerators.contains(&a);
+    let ane = usable(Accelerator::Ane);
+    let openvino = usable(Accelerator::Openvino);
+    let npu = ane || usable(Accelerator::Qnn) || usable(Accelerator::Nnapi) || openvino;
+    // Memory the OS would not tell: the smallest tier, and no budget to check files against.
+    let ram_known = device.total_ram_mb > 0;
 
     let mobile = matches!(device.platform, Platform::Android | Platform::Ios);
     // What memory allows, and what the compute can drive at dictation speed.
     let mut ram_tier: usize = match gb {
+        _ if !ram_known => 0,
         g if g < 3.5 => 0,
         g if g < 7.5 => 1,
         g if g < 15.5 => 2,
@@ -151,7 +189,7 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
     if device.multiplies_bf16() && !tight {
         precisions.insert(0, "bf16");
     }
-    let budget = device.available_ram_mb.min(device.total_ram_mb / 2);
+    let budget = if ram_known { device.available_ram_mb.min(device.total_ram_mb / 2) } else { u64::MAX };
 
     for family in WHISPER_FAMILIES[..=tier].iter().rev() {
         let candidates = manifest.models.iter().filter(|m| {
@@ -177,18 +215,18 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
                     .find(|e| {
                         e.base_variant.as_deref() == Some(v.id.as_str())
                             && ((e.format == FileFormat::CoremlEncoder && ane)
-                                || (e.format == FileFormat::OpenvinoEncoder && device.has(Accelerator::Openvino)))
+                                || (e.format == FileFormat::OpenvinoEncoder && openvino))
                     })
                     .or_else(|| {
                         // Encoders are published for the f16 weights; they pair with any precision.
                         model.variants.iter().find(|e| {
                             (e.format == FileFormat::CoremlEncoder && ane)
-                                || (e.format == FileFormat::OpenvinoEncoder && device.has(Accelerator::Openvino))
+                                || (e.format == FileFormat::OpenvinoEncoder && openvino)
                         })
                     })
                     .map(|e| e.id.clone());
                 let name = model.id.trim_start_matches("whisper-");
-                let reason = explain(name, precision, device, encoder.is_some());
+                let reason = explain(name, precision, device, backends, encoder.is_some());
                 return Some(Choice { model: model.id.clone(), variant: v.id.clone(), encoder, reason });
             }
         }
@@ -196,18 +234,24 @@ pub fn recommend_whisper(manifest: &Manifest, device: &DeviceProfile, language: 
     None
 }
 
-fn explain(name: &str, precision: &str, d: &DeviceProfile, encoder: bool) -> String {
-    let ram = if d.total_ram_mb >= 1024 {
+fn explain(name: &str, precision: &str, d: &DeviceProfile, backends: &Backends, encoder: bool) -> String {
+    let ram = if d.total_ram_mb == 0 {
+        "RAM unknown".to_string()
+    } else if d.total_ram_mb >= 1024 {
         format!("{} GB RAM", (d.total_ram_mb as f64 / 1024.0).round())
     } else {
         format!("{} MB RAM", d.total_ram_mb)
     };
     let mut parts = vec![ram, format!("{} cores", d.cores)];
-    parts.push(match (d.has(Accelerator::Ane), encoder) {
+    let usable = |a: Accelerator| d.has(a) && backends.accelerators.contains(&a);
+    let npu = [Accelerator::Ane, Accelerator::Qnn, Accelerator::Nnapi, Accelerator::Openvino];
+    parts.push(match (usable(Accelerator::Ane), encoder) {
         (true, true) => "ANE via Core ML encoder".into(),
         (true, false) => "ANE".into(),
-        (false, _) if d.has(Accelerator::Openvino) && encoder => "OpenVINO encoder".into(),
-        (false, _) if d.has(Accelerator::Qnn) || d.has(Accelerator::Nnapi) => "NPU".into(),
+        (false, _) if usable(Accelerator::Openvino) && encoder => "OpenVINO encoder".into(),
+        (false, _) if usable(Accelerator::Qnn) || usable(Accelerator::Nnapi) => "NPU".into(),
+        // Said so that a Mac's owner knows why its Neural Engine is left out.
+        _ if npu.iter().any(|&a| d.has(a)) => "NPU not used by this build".into(),
         _ => "no ANE/NPU".into(),
     });
     if !d.has_simd() {
@@ -217,7 +261,18 @@ fn explain(name: &str, precision: &str, d: &DeviceProfile, encoder: bool) -> Str
     format!("{name} {precision}: {}", parts.join(", "))
 }
 
-/// (total, available) memory in MB; (0, 0) where unknown.
+/// (total, available) memory in MB, from the OS; (0, 0) where unknown.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+fn memory_mb() -> (u64, u64) {
+    let mut system = sysinfo::System::new();
+    system.refresh_memory();
+    let mb = |bytes: u64| bytes / (1 << 20);
+    let total = mb(system.total_memory());
+    (total, mb(system.available_memory()).min(total))
+}
+
+/// (total, available) memory in MB, from /proc/meminfo (Linux, Android); (0, 0) where unknown.
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
 fn memory_mb() -> (u64, u64) {
     let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
         return (0, 0);
@@ -230,7 +285,8 @@ fn memory_mb() -> (u64, u64) {
             .map(|kb| kb / 1024)
             .unwrap_or(0)
     };
-    (field("MemTotal:"), field("MemAvailable:"))
+    let total = field("MemTotal:");
+    (total, field("MemAvailable:").min(total))
 }
 
 fn cpu_features() -> Vec<String> {
@@ -333,11 +389,44 @@ mod tests {
             ("Raspberry Pi-class board", device(Linux, 4, 4, &[], false, &[]), "whisper-tiny.en", "q5_1", None),
         ];
         for (name, profile, model, variant, encoder) in table {
-            let c = recommend_whisper(&m, &profile, None).unwrap_or_else(|| panic!("{name}: no choice"));
+            let c = recommend_whisper_with(&m, &profile, &Backends::all(), None)
+                .unwrap_or_else(|| panic!("{name}: no choice"));
             assert_eq!((c.model.as_str(), c.variant.as_str()), (model, variant), "{name}: {}", c.reason);
             assert_eq!(c.encoder.as_deref(), encoder, "{name}");
             assert!(c.reason.contains("GB RAM") && c.reason.contains("cores"), "{}", c.reason);
         }
+    }
+
+    #[test]
+    fn only_what_this_build_runs_is_recommended() {
+        use Accelerator::*;
+        let m = Manifest::embedded();
+        let mac = device(Platform::Macos, 16, 10, &["neon"], false, &[Ane]);
+        let phone = device(Platform::Android, 12, 8, &["neon", "dotprod"], true, &[Qnn, Nnapi]);
+        for (name, profile) in [("Apple-silicon Mac", &mac), ("Android phone with NPU", &phone)] {
+            let c = recommend_whisper(&m, profile, None).unwrap();
+            assert_eq!(c.encoder, None, "{name}: no Core ML or OpenVINO in this build");
+            let v = m.model(&c.model).unwrap().variant(&c.variant).unwrap();
+            assert_eq!((v.format, v.accelerators.as_slice()), (FileFormat::Ggml, &[Cpu][..]), "{name}");
+            assert!(c.reason.contains("NPU not used by this build"), "{name}: {}", c.reason);
+            // The NPU no longer lifts the device a size up: it gets what its CPU alone runs.
+            let cpu_only = DeviceProfile { accelerators: vec![Cpu], ..profile.clone() };
+            let plain = recommend_whisper(&m, &cpu_only, None).unwrap();
+            assert_eq!((c.model.as_str(), c.variant.as_str()), (plain.model.as_str(), plain.variant.as_str()));
+        }
+        // With Core ML built in, the same Mac gets the encoder and the bigger model.
+        let with = recommend_whisper_with(&m, &mac, &Backends::all(), None).unwrap();
+        assert_eq!((with.model.as_str(), with.encoder.as_deref()), ("whisper-large-v3-turbo", Some("coreml")));
+    }
+
+    #[test]
+    fn unknown_memory_still_gets_a_model() {
+        let m = Manifest::embedded();
+        let mut unknown = device(Platform::Windows, 0, 8, &["avx2"], false, &[]);
+        unknown.available_ram_mb = 0;
+        let c = recommend_whisper(&m, &unknown, None).expect("a model even when the OS hides memory");
+        assert_eq!(c.model, "whisper-tiny.en", "the smallest, as nothing says more fits");
+        assert!(c.reason.starts_with("tiny.en q5_1: RAM unknown, 8 cores"), "{}", c.reason);
     }
 
     #[test]
@@ -399,7 +488,8 @@ mod tests {
     fn this_machine_is_detected() {
         let d = DeviceProfile::detect();
         assert!(d.cores >= 1);
-        #[cfg(target_os = "linux")]
-        assert!(d.total_ram_mb > 0 && d.available_ram_mb <= d.total_ram_mb);
+        // Every desktop OS reports memory (macOS and Windows through sysinfo).
+        assert!(d.total_ram_mb > 0 && d.available_ram_mb > 0 && d.available_ram_mb <= d.total_ram_mb, "{d:?}");
+        assert!(recommend_whisper(&Manifest::embedded(), &d, None).is_some(), "some model fits this machine");
     }
 }

@@ -85,6 +85,35 @@ pub struct Model {
     pub description: String,
     /// The files it comes as.
     pub variants: Vec<Variant>,
+    /// Files every variant needs beside its own (the embedder's tokenizer), fetched with any of them.
+    #[serde(default)]
+    pub files: Vec<SharedFile>,
+}
+
+/// A file that every variant of a model needs, such as a tokenizer.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedFile {
+    /// File name in the models directory.
+    pub file: String,
+    /// Exact size in bytes.
+    pub bytes: i64,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// Download URLs tried in order; other entries say where Sotto's own copy comes from.
+    pub sources: Vec<String>,
+}
+
+impl SharedFile {
+    /// The SHA-256 as bytes.
+    pub fn sha256_bytes(&self) -> Option<[u8; 32]> {
+        hex_array(&self.sha256)
+    }
+
+    /// Sources that are downloadable URLs.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(String::as_str).filter(|s| is_url(s))
+    }
 }
 
 /// One file of a model: a precision or an accelerator-specific encoder.
@@ -109,6 +138,13 @@ pub struct Variant {
     /// SHA-1 that the upstream publisher lists, if any.
     #[serde(default)]
     pub sha1: Option<String>,
+    /// Size of Sotto's own build of this variant (`models/fetch-fixtures`, the offline and test
+    /// path) where it differs from the downloaded file.
+    #[serde(default)]
+    pub local_bytes: Option<i64>,
+    /// SHA-256 of that build: an installed file matching it is as good as the download.
+    #[serde(default)]
+    pub local_sha256: Option<String>,
     /// Download URLs tried in order; other entries say how Sotto builds the file locally.
     pub sources: Vec<String>,
     /// Memory needed to run it (MB).
@@ -211,6 +247,18 @@ impl Manifest {
                 {
                     return Err(invalid(format!("sha1 {sha1:?} is not 40 lowercase hex digits")));
                 }
+                match (&v.local_sha256, v.local_bytes) {
+                    (Some(sha), Some(bytes)) => {
+                        if !is_hex(sha, 64) {
+                            return Err(invalid(format!("local_sha256 {sha:?} is not 64 lowercase hex digits")));
+                        }
+                        if bytes <= 0 {
+                            return Err(invalid(format!("local_bytes must be positive, not {bytes}")));
+                        }
+                    }
+                    (None, None) => {}
+                    _ => return Err(invalid("local_sha256 and local_bytes come together".into())),
+                }
                 if v.sources.is_empty() {
                     return Err(invalid("no sources".into()));
                 }
@@ -225,6 +273,26 @@ impl Manifest {
                     (None, true) => return Err(invalid("an encoder needs base_variant".into())),
                     (Some(_), false) => return Err(invalid("only encoders have a base_variant".into())),
                     _ => {}
+                }
+            }
+            for f in &m.files {
+                let at = format!("model {} file {}", m.id, f.file);
+                let invalid = |detail: String| ManifestError::Invalid { at: at.clone(), detail };
+                if f.file.is_empty() || f.file.contains(['/', '\\']) || f.file.starts_with('.') {
+                    return Err(invalid(format!("file {:?} must be a plain file name", f.file)));
+                }
+                if !files.insert(f.file.as_str()) {
+                    return Err(invalid(format!("file {} is used twice", f.file)));
+                }
+                if f.bytes <= 0 {
+                    return Err(invalid(format!("bytes must be positive, not {}", f.bytes)));
+                }
+                // A file every variant depends on is always verified: no "unknown" here.
+                if !is_hex(&f.sha256, 64) {
+                    return Err(invalid(format!("sha256 {:?} is not 64 lowercase hex digits", f.sha256)));
+                }
+                if f.sources.is_empty() {
+                    return Err(invalid("no sources".into()));
                 }
             }
         }
@@ -265,10 +333,20 @@ impl Variant {
         self.sha1.as_deref().and_then(hex_array)
     }
 
+    /// Whether `sha256` (lowercase hex) is a known-good build of this variant: the download's
+    /// or Sotto's own.
+    pub fn accepts(&self, sha256: &str) -> bool {
+        (self.sha256 != "unknown" && self.sha256 == sha256) || self.local_sha256.as_deref() == Some(sha256)
+    }
+
     /// Sources that are downloadable URLs.
     pub fn urls(&self) -> impl Iterator<Item = &str> {
-        self.sources.iter().map(String::as_str).filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+        self.sources.iter().map(String::as_str).filter(|s| is_url(s))
     }
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -354,5 +432,41 @@ accelerators = ["cpu"]
         assert!(err(&twice).contains("duplicate model id"));
         let dup_variant = format!("{GOOD}{}", &GOOD[GOOD.find("[[models.variants]]").unwrap()..]);
         assert!(err(&dup_variant).contains("duplicate variant id"));
+        let own = "min_ram_mb = 400\nlocal_bytes = 90\nlocal_sha256 = \"";
+        assert!(err(&GOOD.replace("min_ram_mb = 400", &format!("{own}{}\"", "a".repeat(63)))).contains("local_sha256"));
+        assert!(err(&GOOD.replace("min_ram_mb = 400", "min_ram_mb = 400\nlocal_bytes = 90")).contains("come together"));
+        let shared = |sha: &str, file: &str| {
+            format!("{GOOD}[[models.files]]\nfile = \"{file}\"\nbytes = 5\nsha256 = \"{sha}\"\nsources = [\"x\"]\n")
+        };
+        assert!(
+            err(&shared("unknown", "t.json")).contains("is not 64 lowercase hex"),
+            "shared files are always verified"
+        );
+        assert!(err(&shared(&"b".repeat(64), "ggml-tiny.en.bin")).contains("is used twice"));
+    }
+
+    #[test]
+    fn either_build_of_a_variant_is_accepted_and_shared_files_parse() {
+        let own = "b".repeat(64);
+        let text =
+            GOOD.replace("min_ram_mb = 400", &format!("min_ram_mb = 400\nlocal_bytes = 90\nlocal_sha256 = \"{own}\""));
+        let text = format!(
+            "{text}[[models.files]]\nfile = \"t.json\"\nbytes = 5\nsha256 = \"{}\"\nsources = [\"https://h/t.json\", \"pypi:x\"]\n",
+            "c".repeat(64)
+        );
+        let m = Manifest::parse(&text).unwrap();
+        let model = m.model("whisper-tiny.en").unwrap();
+        let v = model.variant("f16").unwrap();
+        assert!(v.accepts(&v.sha256) && v.accepts(&own));
+        assert!(!v.accepts(&"c".repeat(64)) && !v.accepts("unknown"));
+        assert_eq!(model.files[0].urls().collect::<Vec<_>>(), ["https://h/t.json"]);
+        // An unknown SHA-256 never matches anything.
+        let unknown = Manifest::parse(
+            &GOOD
+                .replace("28d66f40682b78e7eb7114e4688b3cf4e9f8a50a474e9cf5cb03992d12e07ca3", "unknown")
+                .replace("bytes = 100", "bytes = 100\nbytes_exact = false"),
+        )
+        .unwrap();
+        assert!(!unknown.models[0].variants[0].accepts("unknown"));
     }
 }

@@ -28,7 +28,15 @@ pub struct Server {
 }
 
 impl Server {
+    /// Serves `body` at every path.
     pub fn start(body: Arc<Vec<u8>>) -> Server {
+        Self::start_files(body, Vec::new())
+    }
+
+    /// Serves each of `files` at paths ending in its name, `body` at any other path.
+    pub fn start_files(body: Arc<Vec<u8>>, files: Vec<(&str, Arc<Vec<u8>>)>) -> Server {
+        let files: Arc<HashMap<String, Arc<Vec<u8>>>> =
+            Arc::new(files.into_iter().map(|(name, bytes)| (name.to_string(), bytes)).collect());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().unwrap());
         listener.set_nonblocking(true).unwrap();
@@ -40,9 +48,9 @@ impl Server {
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (body, hits, counts) = (body.clone(), h.clone(), counts.clone());
+                        let (body, files, hits, counts) = (body.clone(), files.clone(), h.clone(), counts.clone());
                         thread::spawn(move || {
-                            let _ = serve(stream, &body, &hits, &counts);
+                            let _ = serve(stream, &body, &files, &hits, &counts);
                         });
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
@@ -70,6 +78,7 @@ impl Drop for Server {
 fn serve(
     mut stream: TcpStream,
     body: &[u8],
+    files: &HashMap<String, Arc<Vec<u8>>>,
     hits: &Mutex<Vec<Hit>>,
     counts: &Mutex<HashMap<String, usize>>,
 ) -> std::io::Result<()> {
@@ -97,6 +106,7 @@ fn serve(
         *n += 1;
         *n
     };
+    let body = path.rsplit('/').next().and_then(|name| files.get(name)).map_or(body, |file| &file[..]);
     let total = body.len() as u64;
     match route.as_str() {
         "missing" => return status(&mut stream, "404 Not Found"),
