@@ -26,10 +26,6 @@ With --onnx FILE (repeatable) it also runs each ONNX file in onnxruntime
 cosine to the reference, for both outputs (`sentence_embedding` and
 `last_hidden_state` pooled here), the empty input apart.
 
-With --bf16 it also prints the lowest cosine to the reference of a forward pass whose Linear
-layers take bf16-rounded operands, as Sotto's on AVX512-BF16 CPUs (0.99997, the empty input;
-0.99998 and up for the others).
-
 Needs: numpy, tokenizers (onnxruntime for --onnx, tract for --tract). Example:
   $SOTTO_CACHE/venv/bin/pip install tokenizers==0.23.3 tract==0.23.9
   $SOTTO_CACHE/venv/bin/python models/minilm_reference.py \\
@@ -149,21 +145,6 @@ class Bert:
         return x
 
 
-def round_bf16(x: np.ndarray) -> np.ndarray:
-    """Round to bfloat16 (nearest, ties to even, as `vcvtneps2bf16`), back in float64."""
-    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
-    r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
-    return r.astype(np.uint32).view(np.float32).astype(np.float64)
-
-
-class Bf16Bert(Bert):
-    """Sotto's bf16 weight products (src/text/linear.rs): both operands of each Linear rounded to
-    bf16, sums (here float64) and everything else exact."""
-
-    def lin(self, x, p):
-        return round_bf16(x) @ round_bf16(self.w[p + ".weight"]).T + self.w[p + ".bias"]
-
-
 def embed(hidden: np.ndarray) -> np.ndarray:
     v = hidden.mean(0)  # no padding: mean over all tokens = masked mean
     return v / max(np.linalg.norm(v), 1e-12)
@@ -251,8 +232,6 @@ def main(argv=None) -> int:
                    help="ONNX file to compare in onnxruntime (repeatable)")
     p.add_argument("--tract", action="store_true",
                    help="also run the --onnx files in tract (PyPI `tract`, e.g. 0.23.9)")
-    p.add_argument("--bf16", action="store_true",
-                   help="also print how close bf16 weight products (Sotto on AVX512-BF16 CPUs) come")
     args = p.parse_args(argv)
 
     from tokenizers import Tokenizer
@@ -298,12 +277,6 @@ def main(argv=None) -> int:
     tmp.write_text(dump(doc), encoding="utf-8")
     tmp.replace(args.out)
     print(f"wrote {args.out}")
-
-    if args.bf16:
-        bf16 = Bf16Bert(bert.w, cfg)
-        c = [cos(embed(bf16(x)), r) for x, r in zip(ids, ref)]
-        print(f"bf16 weight products: min cosine to the reference {min(c):.7f} "
-              f"(per sentence: {', '.join(f'{x:.7f}' for x in c)})")
 
     for path in args.onnx:
         check_onnx(path, ids, ref)

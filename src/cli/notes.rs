@@ -403,8 +403,13 @@ pub fn note(command: NoteCommand, dir: &Path) -> Result<bool> {
                 Some(order) => order == Order::Desc,
                 None => args.sort != SortArg::Title,
             };
-            let options =
-                ListOptions { sort: args.sort.into(), descending, limit: args.limit, offset: args.offset, tag: args.tag };
+            let options = ListOptions {
+                sort: args.sort.into(),
+                descending,
+                limit: args.limit,
+                offset: args.offset,
+                tag: args.tag,
+            };
             let notes = open_recovering(dir, false)?.list_notes(&options)?;
             if args.json {
                 println!("{}", serde_json::to_string(&notes)?);
