@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sotto::asr::{Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber};
 use sotto::export::{Format, render};
-use sotto::{audio, paths, text};
+use sotto::{audio, text};
 
 /// Sotto: private, on-device speech recognition. Nothing you say leaves this machine.
 #[derive(Parser)]
@@ -202,7 +202,7 @@ fn init_logging(verbose: u8) {
 fn model_path(arg: Option<PathBuf>) -> Result<PathBuf> {
     match arg {
         Some(path) => Ok(path),
-        None => paths::default_model().map_err(|searched| {
+        None => cli::dirs().default_model().map_err(|searched| {
             let list = searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             anyhow!("no model given and the default model is missing (looked for {list}); run `sotto models fetch whisper-tiny.en` or pass --model")
         }),

@@ -8,50 +8,61 @@ pub const DEFAULT_MODEL_FILE: &str = "ggml-tiny.en.bin";
 /// ~1.5x faster with `--vad` (README, Benchmark).
 pub const DEFAULT_MODEL_FILE_BF16: &str = "ggml-tiny.en-bf16.bin";
 
-/// Sotto's cache root: `$SOTTO_CACHE`, else the platform cache dir + `sotto`.
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("SOTTO_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("sotto")))
-        .unwrap_or_else(|| PathBuf::from(".sotto-cache"))
+/// Where models and caches are on this device. The shells fill it from their own flags and
+/// environment (the CLI: `$SOTTO_MODELS_DIR`, `$SOTTO_CACHE`); the core reads no environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    /// Searched first and where downloads go, when set; else the app data dir's models.
+    pub models: Option<PathBuf>,
+    /// The app data dir's models (the platform data dir + `sotto/models`), where it has one.
+    pub app_models: Option<PathBuf>,
+    /// Sotto's cache root; its `models/` (where test fixtures are made) is searched last.
+    pub cache: PathBuf,
 }
 
-/// Where downloaded models are installed: `$SOTTO_MODELS_DIR`, else the app data dir.
-pub fn install_dir() -> PathBuf {
-    std::env::var_os("SOTTO_MODELS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::data_dir().map(|d| d.join("sotto").join("models")))
-        .unwrap_or_else(|| cache_dir().join("models"))
-}
-
-/// Directories searched for models, in order: `$SOTTO_MODELS_DIR`, the app data dir, the cache.
-pub fn model_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(d) = std::env::var_os("SOTTO_MODELS_DIR") {
-        dirs.push(PathBuf::from(d));
+impl Dirs {
+    /// The platform's directories, nothing overridden.
+    pub fn platform() -> Self {
+        Dirs {
+            models: None,
+            app_models: dirs::data_dir().map(|d| d.join("sotto").join("models")),
+            cache: dirs::cache_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto-cache")),
+        }
     }
-    if let Some(d) = dirs::data_dir() {
-        dirs.push(d.join("sotto").join("models"));
-    }
-    dirs.push(cache_dir().join("models"));
-    dirs
-}
 
-/// The first existing default model in [`model_dirs`] (in each, the bf16 variant first where the
-/// CPU multiplies bf16), or the list searched.
-pub fn default_model() -> Result<PathBuf, Vec<PathBuf>> {
-    default_model_in(&model_dirs(), crate::asr::bf16_native())
+    /// Where downloaded models are installed: `models`, else the app data dir's, else the cache's.
+    pub fn install_dir(&self) -> PathBuf {
+        self.model_dirs().remove(0)
+    }
+
+    /// Directories searched for models, in order, each once: `models`, the app data dir's, the
+    /// cache's. The install dir is the first.
+    pub fn model_dirs(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        for d in self.models.iter().chain(&self.app_models).cloned().chain([self.cache.join("models")]) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// The first existing default model in [`Dirs::model_dirs`] (in each, the bf16 variant first
+    /// where the CPU multiplies bf16), or the list searched.
+    pub fn default_model(&self) -> Result<PathBuf, Vec<PathBuf>> {
+        default_model_in(&self.model_dirs(), crate::asr::bf16_native())
+    }
+
+    /// The Silero VAD model (`silero_vad_16k_sequence.onnx`), first found in [`Dirs::model_dirs`].
+    pub fn silero_model(&self) -> Option<PathBuf> {
+        silero_model_in(&self.model_dirs())
+    }
 }
 
 fn default_model_in(dirs: &[PathBuf], bf16: bool) -> Result<PathBuf, Vec<PathBuf>> {
     let names: &[&str] = if bf16 { &[DEFAULT_MODEL_FILE_BF16, DEFAULT_MODEL_FILE] } else { &[DEFAULT_MODEL_FILE] };
     let candidates: Vec<PathBuf> = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).collect();
     candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
-}
-
-/// The Silero VAD model (`silero_vad_16k_sequence.onnx`), first found in [`model_dirs`].
-pub fn silero_model() -> Option<PathBuf> {
-    silero_model_in(&model_dirs())
 }
 
 fn silero_model_in(dirs: &[PathBuf]) -> Option<PathBuf> {
@@ -77,6 +88,20 @@ mod tests {
         std::fs::write(first.path().join(DEFAULT_MODEL_FILE_BF16), b"").unwrap();
         assert_eq!(default_model_in(&dirs, true).unwrap(), first.path().join(DEFAULT_MODEL_FILE_BF16));
         assert_eq!(default_model_in(&dirs, false).unwrap(), first.path().join(DEFAULT_MODEL_FILE));
+    }
+
+    #[test]
+    fn an_override_is_searched_first_and_installed_into() {
+        let dirs = Dirs { models: None, app_models: Some("/data/models".into()), cache: "/cache".into() };
+        assert_eq!(dirs.install_dir(), PathBuf::from("/data/models"));
+        assert_eq!(dirs.model_dirs(), [PathBuf::from("/data/models"), PathBuf::from("/cache/models")]);
+        let dirs = Dirs { models: Some("/mine".into()), ..dirs };
+        assert_eq!(dirs.install_dir(), PathBuf::from("/mine"));
+        assert_eq!(dirs.model_dirs().len(), 3);
+        // The same dir named twice is searched once; no data dir: the cache takes the downloads.
+        let dirs = Dirs { models: Some("/cache/models".into()), app_models: None, cache: "/cache".into() };
+        assert_eq!(dirs.model_dirs(), [PathBuf::from("/cache/models")]);
+        assert_eq!(Dirs { models: None, ..dirs }.install_dir(), PathBuf::from("/cache/models"));
     }
 
     #[test]

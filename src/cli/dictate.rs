@@ -18,7 +18,6 @@ use sotto::audio::SileroModel;
 use sotto::audio::capture::{DeviceChoice, input_devices};
 use sotto::audio::vad::VadConfig;
 use sotto::dictation::{Session, SessionConfig, SessionEvent, StopReason};
-use sotto::paths;
 
 /// `sotto dictate` arguments.
 #[derive(Args)]
@@ -103,7 +102,7 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
 /// Silero VAD where its model is installed (it tells speech from room noise; the energy VAD
 /// mistakes steady noise for speech and misses pauses in it), else the energy VAD.
 fn live_vad() -> Result<VadConfig> {
-    match paths::silero_model() {
+    match super::dirs().silero_model() {
         Some(path) => {
             tracing::info!("voice activity: Silero ({})", path.display());
             Ok(VadConfig::with_silero(Arc::new(SileroModel::load(&path)?)))

@@ -9,6 +9,20 @@ pub mod settings;
 use std::path::PathBuf;
 
 use sotto::asr::TranscribeOptions;
+use sotto::paths::Dirs;
+
+/// The model and cache dirs: the platform's, with `$SOTTO_MODELS_DIR` searched first (and
+/// installed into) and `$SOTTO_CACHE` as the cache root.
+pub fn dirs() -> Dirs {
+    let mut dirs = Dirs::platform();
+    if let Some(d) = std::env::var_os("SOTTO_MODELS_DIR") {
+        dirs.models = Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("SOTTO_CACHE") {
+        dirs.cache = PathBuf::from(d);
+    }
+    dirs
+}
 
 /// The recogniser's flags, shared by `transcribe` and `dictate`.
 #[derive(clap::Args)]

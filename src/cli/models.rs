@@ -13,7 +13,6 @@ use sotto::models::{
     DeviceProfile, Download, Downloader, Manifest, Model, Progress, QuantType, Variant, local_recipe, quantize_file,
     recommend_whisper,
 };
-use sotto::paths;
 
 /// Manage speech and text models.
 #[derive(Subcommand)]
@@ -93,7 +92,7 @@ pub fn run(command: ModelsCommand, manifest: Option<PathBuf>) -> Result<bool> {
         Some(path) => Manifest::load(&path)?,
         None => Manifest::embedded(),
     };
-    let dirs = installed::search_dirs();
+    let dirs = super::dirs().model_dirs();
     match command {
         ModelsCommand::List { json } => list(&manifest, &dirs, json),
         ModelsCommand::Fetch { id, variant, trust_unverified } => fetch(&manifest, &id, variant, trust_unverified),
@@ -217,7 +216,7 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
             model.variants.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
         )
     })?;
-    let dir = paths::install_dir();
+    let dir = super::dirs().install_dir();
     if variant.urls().next().is_none()
         && let Some((input, to)) = local_recipe(variant)
     {
@@ -228,7 +227,7 @@ fn fetch(manifest: &Manifest, id: &str, variant: Option<String>, trust: bool) ->
     }
     // Files every variant needs (the embedder's tokenizer): fetched once, kept while they verify.
     for shared in &model.files {
-        if let FileState::Installed { path, .. } = installed::file_state(&shared.file, &installed::search_dirs())
+        if let FileState::Installed { path, .. } = installed::file_state(&shared.file, &super::dirs().model_dirs())
             && installed::verify_shared(shared, &path).is_ok_and(|v| v == Verdict::Ok)
         {
             continue;
@@ -298,11 +297,11 @@ fn build_locally(
         .iter()
         .find(|v| v.file == input)
         .ok_or_else(|| anyhow!("{}: the manifest builds it from {input}, which it does not list", variant.file))?;
-    let source_path = match installed::state(source, &installed::search_dirs()) {
+    let source_path = match installed::state(source, &super::dirs().model_dirs()) {
         FileState::Installed { path, .. } => path,
         _ => {
             fetch(manifest, &model.id, Some(source.id.clone()), trust)?;
-            match installed::state(source, &installed::search_dirs()) {
+            match installed::state(source, &super::dirs().model_dirs()) {
                 FileState::Installed { path, .. } => path,
                 _ => bail!("{input} is still missing after fetching it"),
             }
@@ -314,9 +313,9 @@ fn build_locally(
         installed::sha256_hex(&source_path).with_context(|| format!("cannot read {}", source_path.display()))?;
     let recorded_input = source.local_sha256.as_deref().unwrap_or(&source.sha256);
     let from_recorded_input = input_sha == recorded_input;
-    let out = paths::install_dir().join(&variant.file);
-    std::fs::create_dir_all(paths::install_dir())
-        .with_context(|| format!("cannot create {}", paths::install_dir().display()))?;
+    let out = super::dirs().install_dir().join(&variant.file);
+    std::fs::create_dir_all(super::dirs().install_dir())
+        .with_context(|| format!("cannot create {}", super::dirs().install_dir().display()))?;
     eprintln!("{}: quantizing {} to {}", variant.file, source_path.display(), to.name());
     quantize_file(&source_path, &out, to)?;
     let verdict = match installed::verify(variant, &out).with_context(|| format!("cannot read {}", out.display()))? {

@@ -8,7 +8,6 @@ use clap::{Args, Subcommand};
 use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
 use sotto::export::{Format, markdown, render};
 use sotto::notes::{EmbedderFiles, Library, SearchMode};
-use sotto::paths;
 use sotto::store::{DB_FILE, ListOptions, NewNote, NoteEdit, SortBy, Source};
 use sotto::vault::{self, Credential, RecoveryKey};
 
@@ -326,7 +325,7 @@ pub fn vault_cmd(command: VaultCommand, dir: &Path) -> Result<bool> {
 
 /// The MiniLM files in the model dirs, if installed.
 fn embedder_files() -> Option<EmbedderFiles> {
-    paths::model_dirs().into_iter().find_map(|d| {
+    super::dirs().model_dirs().into_iter().find_map(|d| {
         let files = EmbedderFiles {
             onnx: d.join("all-MiniLM-L6-v2.onnx"),
             tokenizer: d.join("all-MiniLM-L6-v2.tokenizer.json"),
@@ -474,7 +473,8 @@ fn read_text(file: &Path) -> Result<String> {
 }
 
 fn load_default_model() -> Result<Transcriber> {
-    let model = paths::default_model()
+    let model = super::dirs()
+        .default_model()
         .map_err(|_| anyhow!("no speech model installed; run `sotto models fetch whisper-tiny.en`"))?;
     Ok(Transcriber::load(&model)?)
 }

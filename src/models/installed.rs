@@ -1,5 +1,6 @@
 //! What is installed where, checking installed files, removing them. "Installed" means present
-//! in one of [`search_dirs`], the same for listing, verifying and removing.
+//! in one of the model dirs ([`crate::paths::Dirs::model_dirs`]), the same for listing, verifying
+//! and removing.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,6 @@ use sha2::{Digest, Sha256};
 
 use super::download::part_path;
 use super::{Manifest, SharedFile, Variant};
-use crate::paths;
 
 /// Where a variant stands on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,18 +29,6 @@ pub enum FileState {
     },
     /// Not on this device.
     Available,
-}
-
-/// Where models are looked for: the install dir first, then the other model dirs (the fixture
-/// cache among them), each once.
-pub fn search_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![paths::install_dir()];
-    for d in paths::model_dirs() {
-        if !dirs.contains(&d) {
-            dirs.push(d);
-        }
-    }
-    dirs
 }
 
 /// Find `variant`'s file in `dirs` (first hit wins).
