@@ -139,8 +139,11 @@ impl Library {
         credential: &vault::Credential,
         embedder: Option<&EmbedderFiles>,
     ) -> Result<Opened, NotesError> {
+        // The embedder first: a vault made by this call must not be followed by an error that
+        // drops its recovery key unseen (`vault recovery-key` would still show it later).
+        let embedder = load_embedder(embedder)?;
         let unlocked = vault::open(data_dir, credential)?;
-        let library = Self::open_with_key(data_dir, &unlocked.key, embedder)?;
+        let library = Self::open_loaded(data_dir, &unlocked.key, embedder)?;
         Ok(Opened { library, recovery_key: unlocked.recovery_key })
     }
 
@@ -157,16 +160,13 @@ impl Library {
         key: &vault::Key,
         embedder: Option<&EmbedderFiles>,
     ) -> Result<Self, NotesError> {
+        Self::open_loaded(data_dir, key, load_embedder(embedder)?)
+    }
+
+    fn open_loaded(data_dir: &Path, key: &vault::Key, embedder: Option<Arc<Embedder>>) -> Result<Self, NotesError> {
         let store = match Store::open(&data_dir.join(DB_FILE), key) {
             Err(StoreError::WrongKey) => return Err(VaultError::WrongPassphrase.into()),
             other => other?,
-        };
-        let embedder = match embedder {
-            // Half the cores for re-indexing and imports: background work leaves room for dictation.
-            Some(files) => {
-                Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?.with_threads(background_threads())))
-            }
-            None => None,
         };
         let index =
             if embedder.is_some() { FlatIndex::from_rows(store.embeddings(EMBED_MODEL_ID)?) } else { FlatIndex::new() };
@@ -389,6 +389,13 @@ fn excerpt(body: &str) -> String {
         s.push('…');
     }
     s.replace('\n', " ")
+}
+
+/// The embedder from its files, set to half the cores: re-indexing and imports are background
+/// work and leave room for dictation.
+fn load_embedder(files: Option<&EmbedderFiles>) -> Result<Option<Arc<Embedder>>, NotesError> {
+    let Some(files) = files else { return Ok(None) };
+    Ok(Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?.with_threads(background_threads()))))
 }
 
 /// Threads the notes worker embeds with: half the cores, 1 to 4.

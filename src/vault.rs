@@ -296,8 +296,21 @@ fn corrupt(path: &Path, detail: impl Into<String>) -> VaultError {
 }
 
 fn params(v: &VaultFile, path: &Path) -> Result<Params, VaultError> {
+    // argon2 accepts up to 4 TiB and 2^32 passes: a damaged digit must be "damaged", not an
+    // allocation that kills the process or an unlock that never ends. Sotto writes 19 MiB, 2, 1.
+    if v.m_kib > MAX_M_KIB || v.t > MAX_PASSES || v.p > MAX_LANES {
+        return Err(corrupt(
+            path,
+            format!("Argon2 parameters out of range (m = {} KiB, t = {}, p = {})", v.m_kib, v.t, v.p),
+        ));
+    }
     Params::new(v.m_kib, v.t, v.p, Some(32)).map_err(|e| corrupt(path, format!("Argon2 parameters: {e}")))
 }
+
+/// Largest Argon2 memory (KiB), passes and lanes a vault may ask for (1 GiB, 16, 16).
+const MAX_M_KIB: u32 = 1 << 20;
+const MAX_PASSES: u32 = 16;
+const MAX_LANES: u32 = 16;
 
 fn stretch(passphrase: &str, v: &VaultFile, path: &Path) -> Result<Key, VaultError> {
     if passphrase.is_empty() {
@@ -392,7 +405,12 @@ struct Lock {
 fn lock(dir: &Path) -> Result<Lock, VaultError> {
     let path = dir.join(LOCK_FILE);
     let io = |source| VaultError::Io { path: path.clone(), source };
-    std::fs::create_dir_all(dir).map_err(io)?;
+    // The data dir holds the notes: private to its user (mode 0700 where it is made here).
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(io)?;
     let file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path).map_err(io)?;
     file.lock().map_err(io)?;
     // A writer killed mid-write left its temporary file; nobody else writes while we hold the lock.
@@ -419,17 +437,26 @@ fn write(dir: &Path, v: &VaultFile, _lock: &Lock) -> Result<(), VaultError> {
     let bytes = serde_json::to_vec_pretty(&v).expect("serialisable");
     let tmp = dir.join(format!(".{VAULT_FILE}.{}.tmp", hex::encode(random::<8>(&path)?)));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        // The wrapped keys are no one else's business: other users cannot try passphrases offline.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         f.write_all(&bytes)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, &path)?;
-        sync_dir(dir)
+        std::fs::rename(&tmp, &path)
     })();
     result.map_err(|source| {
         let _ = std::fs::remove_file(&tmp);
-        VaultError::Io { path, source }
-    })
+        VaultError::Io { path: path.clone(), source }
+    })?;
+    // The new file is in place: an error now would hide a recovery key that was written.
+    if let Err(e) = sync_dir(dir) {
+        tracing::warn!("{}: syncing the folder after writing the vault: {e}", dir.display());
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -503,9 +530,14 @@ fn create(dir: &Path, passphrase: &str) -> Result<Unlocked, VaultError> {
     if passphrase.is_empty() {
         return Err(VaultError::EmptyPassphrase);
     }
-    // Checked before the lock too, so a data dir that lost its vault gets no new file at all.
+    // Checked before the lock too, so a data dir that lost its vault gets no new file at all;
+    // the vault is read again after the database check, since another first run may have made
+    // both since this one looked (the vault is always written before the database).
     if has_database(dir) {
-        return Err(VaultError::Missing { dir: dir.to_path_buf() });
+        return match read(dir)? {
+            Some(v) => Ok(Unlocked { key: unwrap_with_passphrase(&v, passphrase, dir)?, recovery_key: None }),
+            None => Err(VaultError::Missing { dir: dir.to_path_buf() }),
+        };
     }
     let lock = lock(dir)?;
     // Another process may have made it while this one waited for the lock.

@@ -212,8 +212,10 @@ fn decode_wav(file: File, path: &Path, sink: &mut PieceSink) -> Result<Option<De
         Err(e) => return Err(corrupt(e.to_string())),
     };
     let spec = reader.spec();
-    if spec.channels == 0 {
-        return Err(corrupt("the WAV header declares zero channels".into()));
+    // Recorders write 1 to 8 channels, some interfaces a few dozen: a header declaring
+    // thousands is damage, and would size every piece by it.
+    if spec.channels == 0 || spec.channels > 64 {
+        return Err(corrupt(format!("the WAV header declares {} channels", spec.channels)));
     }
     if spec.sample_rate == 0 {
         return Err(AudioError::SampleRate(0));
@@ -315,7 +317,7 @@ fn decode_with_symphonia(file: File, path: &Path, sink: &mut PieceSink) -> Resul
                 }
                 (track, decoder) = open_track(format.as_ref())
                     .ok_or_else(|| corrupt("a chained stream continues with no decodable track".into()))?;
-                declared = declared.zip(track.codec_params.n_frames).map(|(a, b)| a + b);
+                declared = declared.zip(track.codec_params.n_frames).map(|(a, b)| a.saturating_add(b));
                 buffer = None;
                 continue;
             }

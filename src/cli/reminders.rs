@@ -1,11 +1,10 @@
 //! `sotto reminder …`: reminders from the command line (voice commands make them in the app).
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use sotto::store::{NewReminder, Reminder, ReminderState};
+use sotto::store::{NewReminder, Reminder, ReminderState, now};
 
 /// Manage reminders. WHEN is seconds since the Unix epoch, `now`, or `+N` with a unit: `+90s`,
 /// `+10m`, `+2h`, `+1d`.
@@ -91,10 +90,6 @@ pub fn run(command: ReminderCommand, dir: &Path) -> Result<bool> {
 fn print_line(r: &Reminder) {
     let note = r.note_id.map(|n| format!("  (note {n})")).unwrap_or_default();
     println!("{:>6}  {:<9} {:>12}  {}{note}", r.id, r.state, r.due_at, r.text);
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// WHEN: seconds since the epoch, `now`, or `+N` followed by s, m, h or d.

@@ -439,7 +439,8 @@ impl Store {
     }
 }
 
-fn now() -> i64 {
+/// Seconds since the Unix epoch: the time base of notes and reminders.
+pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 

@@ -79,8 +79,12 @@ CREATE INDEX embeddings_by_model ON embeddings(model_id);
         ),
         // v3: notes listed by update time and title and filtered by tag; reminders know when they
         // were made and may point at the note they came from (kept, unlinked, if it is deleted).
+        // Tags written before tags were normalised are brought to the same form (ASCII case: what
+        // SQLite's lower() knows; a duplicate that results is dropped), so `--tag work` finds "Work".
         M::up(
             r#"
+UPDATE OR IGNORE tags SET tag = lower(trim(ltrim(trim(tag), '#')));
+DELETE FROM tags WHERE tag <> lower(trim(ltrim(trim(tag), '#')));
 CREATE INDEX notes_by_created ON notes(created_at, id);
 CREATE INDEX notes_by_updated ON notes(updated_at, id);
 CREATE INDEX notes_by_title ON notes(title COLLATE NOCASE, id);

@@ -186,6 +186,9 @@ fn a_damaged_vault_is_corrupt_and_left_as_it_is() {
         with(&|v| v.salt = "zz".repeat(16)),
         with(&|v| v.wrapped_key.truncate(40)),
         with(&|v| v.m_kib = 0),
+        // One damaged digit must not ask Argon2 for terabytes or for billions of passes.
+        with(&|v| v.m_kib = 4_000_000_000),
+        with(&|v| v.t = 2_000_000_000),
         with(&|v| v.recovery = None),
         with(&|v| v.recovery.as_mut().unwrap().sealed.push_str("00")),
     ];
