@@ -34,13 +34,17 @@ fn module_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// `libggml-cpu-<variant>.so`, or `libggml-cpu.so` where ggml has no variants for the CPU
+/// architecture (`ggml-cpu*.dll` on Windows).
 fn has_cpu_modules(dir: &Path) -> bool {
-    let (prefix, ext) = if cfg!(windows) { ("ggml-cpu-", "dll") } else { ("libggml-cpu-", "so") };
+    let (stem, ext) = if cfg!(windows) { ("ggml-cpu", ".dll") } else { ("libggml-cpu", ".so") };
     std::fs::read_dir(dir).is_ok_and(|entries| {
         entries.flatten().any(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.starts_with(prefix) && name.ends_with(&format!(".{ext}"))
+            name.strip_prefix(stem)
+                .and_then(|rest| rest.strip_suffix(ext))
+                .is_some_and(|variant| variant.is_empty() || variant.starts_with('-'))
         })
     })
 }
