@@ -25,16 +25,17 @@ fn release_binary() -> PathBuf {
         // CARGO_BIN_EXE_sotto is <target>/<profile>/sotto.
         Path::new(env!("CARGO_BIN_EXE_sotto")).parent().unwrap().parent().unwrap().join("release/sotto")
     });
-    let built = std::fs::metadata(&bin)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| panic!("no release binary at {}: `cargo build --release --bin sotto` (make test does)", bin.display()));
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).unwrap_or_else(|_| {
+        panic!("no release binary at {}: `cargo build --release --bin sotto` (make test does)", bin.display())
+    });
     if std::env::var_os("SOTTO_RELEASE_BIN").is_none() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let newest = ["src", "crates/whisper-rs-sys/build.rs", "crates/whisper-rs-sys/sotto", "Cargo.toml", "Cargo.lock"]
-            .iter()
-            .flat_map(|p| files(&root.join(p)))
-            .filter_map(|p| std::fs::metadata(&p).and_then(|m| m.modified()).ok().map(|t| (t, p)))
-            .max();
+        let newest =
+            ["src", "crates/whisper-rs-sys/build.rs", "crates/whisper-rs-sys/sotto", "Cargo.toml", "Cargo.lock"]
+                .iter()
+                .flat_map(|p| files(&root.join(p)))
+                .filter_map(|p| std::fs::metadata(&p).and_then(|m| m.modified()).ok().map(|t| (t, p)))
+                .max();
         if let Some((changed, path)) = newest {
             assert!(
                 changed <= built,

@@ -100,7 +100,8 @@ fn main() {
         for entry in fs::read_dir(&lib_dir).expect("read OUT_DIR/lib") {
             let path = entry.unwrap().path();
             if is_shared_library(&path) {
-                copy_if_changed(&path, &profile_dir.join(path.file_name().unwrap())).expect("copy a library next to the binaries");
+                copy_if_changed(&path, &profile_dir.join(path.file_name().unwrap()))
+                    .expect("copy a library next to the binaries");
             }
         }
     }
@@ -182,7 +183,8 @@ fn cpp_link_stdlib(target: &str) -> Option<&'static str> {
 }
 
 fn whisper_cpp_version(whisper_root: &Path) -> String {
-    let cmake_lists = fs::read_to_string(whisper_root.join("CMakeLists.txt")).expect("read whisper.cpp's CMakeLists.txt");
+    let cmake_lists =
+        fs::read_to_string(whisper_root.join("CMakeLists.txt")).expect("read whisper.cpp's CMakeLists.txt");
     cmake_lists
         .lines()
         .find_map(|l| l.strip_prefix(r#"project("whisper.cpp" VERSION "#))

@@ -139,7 +139,10 @@ mod tests {
             let graph = sys::ggml_new_graph(ctx);
             sys::ggml_build_forward_expand(graph, gelu);
             sys::ggml_build_forward_expand(graph, softmax);
-            let backend = sys::ggml_backend_init_by_type(sys::ggml_backend_dev_type_GGML_BACKEND_DEVICE_TYPE_CPU, std::ptr::null());
+            let backend = sys::ggml_backend_init_by_type(
+                sys::ggml_backend_dev_type_GGML_BACKEND_DEVICE_TYPE_CPU,
+                std::ptr::null(),
+            );
             assert!(!backend.is_null());
             assert_eq!(sys::ggml_backend_graph_compute(backend, graph), sys::ggml_status_GGML_STATUS_SUCCESS);
             sys::ggml_backend_free(backend);
@@ -188,7 +191,8 @@ mod tests {
 
         /// Patched into ggml's sgemm.cpp (crates/whisper-rs-sys/sotto/bf16_gemm.inc); the loaded
         /// CPU variant hands it out when it was built with AVX512-BF16.
-        type Gemm = unsafe extern "C" fn(i32, i32, i64, i64, i64, *const u16, i64, *const u16, i64, *mut f32, i64) -> bool;
+        type Gemm =
+            unsafe extern "C" fn(i32, i32, i64, i64, i64, *const u16, i64, *const u16, i64, *mut f32, i64) -> bool;
 
         fn kernel() -> Option<Gemm> {
             super::super::load_cpu_backend().ok()?;

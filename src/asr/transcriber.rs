@@ -172,7 +172,11 @@ impl Transcriber {
         let (info, bank) = inspect_with_bank(path)?;
         // ggml's kernels for this CPU (a module next to the binary): none, no whisper.cpp.
         let kernels = super::load_cpu_backend().map_err(|detail| AsrError::Backend { detail })?;
-        tracing::debug!("whisper.cpp CPU kernels from {}: {}", kernels.display(), super::cpu_backend_features().join(" "));
+        tracing::debug!(
+            "whisper.cpp CPU kernels from {}: {}",
+            kernels.display(),
+            super::cpu_backend_features().join(" ")
+        );
         let mel = LogMel::new(bank.n_mel, bank.n_bins, &bank.weights)
             .inspect_err(|e| tracing::warn!("{}: {e}; whisper.cpp computes the spectrogram", path.display()))
             .ok();
