@@ -6,8 +6,8 @@
 //! They run `target/release/sotto` as built (`make test` builds it first; `$SOTTO_RELEASE_BIN`
 //! names another), with the libraries next to it. QEMU's vector instructions are hundreds of
 //! times slower than the CPU's: 3.3 s of audio with `--fast` (the encoder's window fitted to it)
-//! took 2.5 min as Haswell and 1.5 min as Nehalem here, 2 threads each (the whole 11 s clip did
-//! not finish in 10 min).
+//! takes 1.5 min as Haswell and 1.3 min as Nehalem here, run side by side with 2 threads each
+//! (the whole 11 s clip did not finish in 10 min).
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
 mod common;
