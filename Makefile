@@ -22,8 +22,10 @@ run: fixtures
 	fi
 	$(SOTTO_BIN) transcribe $(SOTTO_CACHE)/fixtures/jfk.wav
 
-## The whole test suite: unit tests, integration tests with the real model, CLI tests.
+## The whole test suite: unit tests, integration tests with the real model, CLI tests, and the
+## release binary under QEMU as older CPUs (tests/portable.rs, which runs it as built here).
 test: fixtures
+	cargo build --locked --release --bin sotto
 	# Benches are compiled here too (so they never rot) but only run by `make bench`.
 	cargo test --locked --all-targets --no-run
 	cargo test --locked --lib --bins --tests

@@ -20,6 +20,12 @@ pub enum AsrError {
         /// What is wrong, in words.
         detail: String,
     },
+    /// ggml's CPU kernels (modules shipped next to the binary) could not be loaded.
+    #[error("whisper.cpp cannot run: {detail}")]
+    Backend {
+        /// What is missing, in words.
+        detail: String,
+    },
     /// whisper.cpp refused the model after validation passed.
     #[error("model {path}: whisper.cpp could not load it")]
     LoadFailed {

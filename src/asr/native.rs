@@ -1,10 +1,15 @@
-//! Sotto's changes to the whisper.cpp it links (`whisper-cpp/patches.cmake`, applied when
-//! whisper-rs-sys builds it): bf16 attention intermediates for bf16 models, decoder matrices
-//! stored in a smaller quantized type than the other weights, an AVX512-BF16 matrix product, and
-//! vectorised GELU and softmax maximum. Only the product has an entry point to test directly; the
+//! whisper.cpp's CPU kernels, loaded at run time for the CPU at hand, and Sotto's changes to
+//! whisper.cpp (crates/whisper-rs-sys/sotto/patches.cmake, applied when the workspace builds it):
+//! bf16 attention intermediates for bf16 models, decoder matrices stored in a smaller quantized
+//! type than the other weights, an AVX512-BF16 matrix product, and vectorised GELU and softmax
+//! maximum. Only the product has an entry point to test directly; the
 //! rest is covered by transcribing (tests/asr.rs, tests/models.rs).
 
-use std::ffi::c_int;
+use std::ffi::{CString, c_int, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use whisper_rs::whisper_rs_sys as sys;
 
 unsafe extern "C" {
     /// Defined by patches.cmake in whisper.cpp: a build that missed Sotto's changes fails to
@@ -12,40 +17,115 @@ unsafe extern "C" {
     fn sotto_whisper_patches() -> c_int;
 }
 
-/// Whether the linked whisper.cpp multiplies bf16 natively: Sotto's build of it, compiled for a
-/// CPU with AVX512-BF16 (ggml builds for the CPU it is built on), which this one must then be.
+/// Where ggml's CPU modules were found and loaded from, or why none was.
+static CPU_BACKEND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// ggml's CPU kernels are modules (`libggml-cpu-<variant>.so`), one per CPU family, loaded at run
+/// time: the best one for this CPU, from the first of these directories that has any. Shipped
+/// binaries carry them next to themselves (a `.deb` may put them in `../lib/sotto`); binaries
+/// cargo runs from elsewhere (tests) use the build's own directory.
+fn module_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        dirs.push(exe_dir.join("../lib/sotto"));
+        dirs.insert(0, exe_dir);
+    }
+    dirs.push(PathBuf::from(sys::BUILD_LIB_DIR));
+    dirs
+}
+
+/// `libggml-cpu-<variant>.so`, or `libggml-cpu.so` where ggml has no variants for the CPU
+/// architecture (`ggml-cpu*.dll` on Windows).
+fn has_cpu_modules(dir: &Path) -> bool {
+    let (stem, ext) = if cfg!(windows) { ("ggml-cpu", ".dll") } else { ("libggml-cpu", ".so") };
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.strip_prefix(stem)
+                .and_then(|rest| rest.strip_suffix(ext))
+                .is_some_and(|variant| variant.is_empty() || variant.starts_with('-'))
+        })
+    })
+}
+
+/// Load ggml's CPU backend (once per process): whisper.cpp has no kernels before this. Returns
+/// the directory it came from.
+pub fn load_cpu_backend() -> Result<&'static Path, String> {
+    CPU_BACKEND
+        .get_or_init(|| {
+            let dirs = module_dirs();
+            let Some(dir) = dirs.iter().find(|d| has_cpu_modules(d)) else {
+                let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+                return Err(format!("whisper.cpp's CPU modules (libggml-cpu-*) are in none of {}", list.join(", ")));
+            };
+            let c_dir = CString::new(dir.to_string_lossy().as_bytes()).map_err(|e| e.to_string())?;
+            // SAFETY: a NUL-terminated path; ggml registers what it loads for the process's lifetime.
+            unsafe { sys::ggml_backend_load_all_from_path(c_dir.as_ptr()) };
+            if cpu_proc_address("ggml_backend_get_features").is_none() {
+                return Err(format!("no CPU module in {} runs on this CPU", dir.display()));
+            }
+            Ok(dir.clone())
+        })
+        .as_ref()
+        .map(PathBuf::as_path)
+        .map_err(Clone::clone)
+}
+
+/// An entry point of the loaded CPU backend, by name.
+fn cpu_proc_address(name: &str) -> Option<*mut c_void> {
+    let name = CString::new(name).ok()?;
+    // SAFETY: NUL-terminated names; a registry entry lives as long as the process.
+    unsafe {
+        let reg = sys::ggml_backend_reg_by_name(c"CPU".as_ptr());
+        if reg.is_null() {
+            return None;
+        }
+        let f = sys::ggml_backend_reg_get_proc_address(reg, name.as_ptr());
+        (!f.is_null()).then_some(f)
+    }
+}
+
+/// The features the loaded CPU backend was compiled with (`AVX2`, `AVX512_BF16`, ...): those of
+/// the variant ggml picked for this CPU.
+pub fn cpu_backend_features() -> Vec<String> {
+    if load_cpu_backend().is_err() {
+        return Vec::new();
+    }
+    let Some(f) = cpu_proc_address("ggml_backend_get_features") else { return Vec::new() };
+    type GetFeatures = unsafe extern "C" fn(sys::ggml_backend_reg_t) -> *const sys::ggml_backend_feature;
+    let mut names = Vec::new();
+    // SAFETY: the CPU backend's `ggml_backend_get_features` has this signature and returns an
+    // array of static strings ended by a null name.
+    unsafe {
+        let get: GetFeatures = std::mem::transmute(f);
+        let mut feature = get(sys::ggml_backend_reg_by_name(c"CPU".as_ptr()));
+        while !(*feature).name.is_null() {
+            let value = std::ffi::CStr::from_ptr((*feature).value).to_string_lossy();
+            if value == "1" {
+                names.push(std::ffi::CStr::from_ptr((*feature).name).to_string_lossy().into_owned());
+            }
+            feature = feature.add(1);
+        }
+    }
+    names
+}
+
+/// Whether the loaded whisper.cpp multiplies bf16 natively: Sotto's build of it, with the CPU
+/// variant ggml loaded for this CPU built with AVX512-BF16 (so this CPU has it).
 pub fn bf16_native() -> bool {
-    // SAFETY: both take nothing and return a constant of the build.
-    unsafe { sotto_whisper_patches() >= 1 && whisper_rs::whisper_rs_sys::ggml_cpu_has_avx512_bf16() != 0 }
+    // SAFETY: takes nothing and returns a constant of the build.
+    load_cpu_backend().is_ok()
+        && unsafe { sotto_whisper_patches() } >= 1
+        && cpu_proc_address("sotto_gemm_bf16").is_some()
 }
 
 #[cfg(test)]
 mod tests {
-    /// Label naming the patches' content; `.cargo/config.toml` passes it to whisper-rs-sys's
-    /// build (as `BINDGEN_EXTRA_CLANG_ARGS`), the one input that makes that build rerun when
-    /// they change.
-    fn patches_label() -> String {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        hash.update(include_bytes!("whisper-cpp/patches.cmake"));
-        hash.update(include_bytes!("whisper-cpp/bf16_gemm.inc"));
-        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        format!("-DSOTTO_WHISPER_PATCHES={}", &hex[..12])
-    }
-
-    #[test]
-    fn the_build_reruns_when_the_patches_change() {
-        let config = include_str!("../../.cargo/config.toml");
-        let line = format!("BINDGEN_EXTRA_CLANG_ARGS = \"{}\"", patches_label());
-        assert!(
-            config.lines().any(|l| l.trim() == line),
-            "the patches changed: set `{line}` in .cargo/config.toml, or whisper.cpp is not rebuilt with them"
-        );
-    }
-
     /// GELU and softmax through ggml's own graph on one row: `values` in, the two outputs back.
     fn ggml_gelu_and_softmax(values: &[f32]) -> (Vec<f32>, Vec<f32>) {
         use whisper_rs::whisper_rs_sys as sys;
+        super::load_cpu_backend().unwrap();
         let n = values.len();
         // SAFETY: the context owns every tensor; data pointers are read after the compute and
         // before the context is freed; each tensor holds `n` f32.
@@ -59,7 +139,13 @@ mod tests {
             let graph = sys::ggml_new_graph(ctx);
             sys::ggml_build_forward_expand(graph, gelu);
             sys::ggml_build_forward_expand(graph, softmax);
-            assert_eq!(sys::ggml_graph_compute_with_ctx(ctx, graph, 1), sys::ggml_status_GGML_STATUS_SUCCESS);
+            let backend = sys::ggml_backend_init_by_type(
+                sys::ggml_backend_dev_type_GGML_BACKEND_DEVICE_TYPE_CPU,
+                std::ptr::null(),
+            );
+            assert!(!backend.is_null());
+            assert_eq!(sys::ggml_backend_graph_compute(backend, graph), sys::ggml_status_GGML_STATUS_SUCCESS);
+            sys::ggml_backend_free(backend);
             let read = |t: *mut sys::ggml_tensor| std::slice::from_raw_parts((*t).data as *const f32, n).to_vec();
             let out = (read(gelu), read(softmax));
             sys::ggml_free(ctx);
@@ -119,21 +205,15 @@ mod tests {
             f32::from_bits((bits as u32) << 16)
         }
 
-        unsafe extern "C" {
-            /// Patched into ggml's sgemm.cpp (whisper-cpp/bf16_gemm.inc).
-            fn sotto_gemm_bf16(
-                ith: i32,
-                nth: i32,
-                m: i64,
-                n: i64,
-                k: i64,
-                a: *const u16,
-                lda: i64,
-                b: *const u16,
-                ldb: i64,
-                c: *mut f32,
-                ldc: i64,
-            ) -> bool;
+        /// Patched into ggml's sgemm.cpp (crates/whisper-rs-sys/sotto/bf16_gemm.inc); the loaded
+        /// CPU variant hands it out when it was built with AVX512-BF16.
+        type Gemm =
+            unsafe extern "C" fn(i32, i32, i64, i64, i64, *const u16, i64, *const u16, i64, *mut f32, i64) -> bool;
+
+        fn kernel() -> Option<Gemm> {
+            super::super::load_cpu_backend().ok()?;
+            // SAFETY: the entry point has the signature above (bf16_gemm.inc).
+            super::super::cpu_proc_address("sotto_gemm_bf16").map(|f| unsafe { std::mem::transmute::<_, Gemm>(f) })
         }
 
         struct Case {
@@ -146,6 +226,7 @@ mod tests {
 
         /// Run the kernel as `nth` threads would (each share in turn) into a NaN-filled C.
         fn gemm(case: &Case, a: &[u16], b: &[u16], nth: i32) -> Option<Vec<f32>> {
+            let sotto_gemm_bf16 = kernel().expect("the CPU variant has Sotto's bf16 kernel");
             let (lda, ldb, ldc) = (case.k + case.pad, case.k + case.pad, case.m + case.pad);
             let mut c = vec![f32::NAN; ldc * case.n];
             for ith in 0..nth {
@@ -217,6 +298,7 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(not(host_avx512bf16), ignore = "needs AVX512-BF16")]
         fn odd_depths_are_left_to_ggml() {
             let case = Case { m: 64, n: 16, k: 63, pad: 1 };
             let (a, b) = operands(&case, 3);

@@ -170,6 +170,13 @@ impl Transcriber {
         // Route whisper.cpp's chatter into `tracing` instead of the terminal.
         LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
         let (info, bank) = inspect_with_bank(path)?;
+        // ggml's kernels for this CPU (a module next to the binary): none, no whisper.cpp.
+        let kernels = super::load_cpu_backend().map_err(|detail| AsrError::Backend { detail })?;
+        tracing::debug!(
+            "whisper.cpp CPU kernels from {}: {}",
+            kernels.display(),
+            super::cpu_backend_features().join(" ")
+        );
         let mel = LogMel::new(bank.n_mel, bank.n_bins, &bank.weights)
             .inspect_err(|e| tracing::warn!("{}: {e}; whisper.cpp computes the spectrogram", path.display()))
             .ok();

@@ -300,7 +300,7 @@ fn cpu_features() -> Vec<String> {
             ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
             ("fma", std::arch::is_x86_feature_detected!("fma")),
             ("f16c", std::arch::is_x86_feature_detected!("f16c")),
-            // Only where the linked ggml was built to use it (it builds for the build machine).
+            // Only where the CPU kernels ggml loaded for this CPU use it (Sotto's bf16 product).
             ("avx512bf16", std::arch::is_x86_feature_detected!("avx512bf16") && crate::asr::bf16_native()),
         ] {
             if present {

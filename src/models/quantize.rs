@@ -52,7 +52,7 @@ impl QuantType {
     /// Each decoded token multiplies by all of them, the 51,864 x 384 token embedding included:
     /// 56 MB in bf16, read from memory for every token; 30 MB in q8_0, which stays in cache.
     /// bf16 pays off where many columns share a weight (the encoder). Loading such a file needs
-    /// Sotto's whisper.cpp (src/asr/whisper-cpp).
+    /// Sotto's whisper.cpp (crates/whisper-rs-sys/sotto).
     pub fn per_token(self) -> QuantType {
         match self {
             QuantType::Bf16 => QuantType::Q8_0,

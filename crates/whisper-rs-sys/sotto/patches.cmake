@@ -1,37 +1,39 @@
-# Sotto's changes to the whisper.cpp that whisper-rs-sys builds.
+# Sotto's changes to the whisper.cpp vendored in this crate (../whisper.cpp, whisper-rs-sys 0.15.0's).
 #
-# whisper-rs-sys copies its whisper.cpp sources to OUT_DIR and forwards CMAKE_* variables from the
-# environment to CMake; .cargo/config.toml sets CMAKE_PROJECT_INCLUDE to this file, so CMake runs it
-# right after whisper.cpp's project() call, before any target is defined. It rewrites the copies
-# from whisper-rs-sys's pristine sources, so it is idempotent and a new whisper-rs-sys with
-# different code fails the build here instead of silently losing a change. A file this script
-# stops patching keeps its patched copy in OUT_DIR: run `cargo clean -p whisper-rs-sys` then.
-# Any edit here or in bf16_gemm.inc must update the hash in .cargo/config.toml (a test says so).
+# build.rs copies the sources to OUT_DIR and passes this file to CMake as CMAKE_PROJECT_INCLUDE, so
+# CMake runs it right after whisper.cpp's project() call, before any target is defined. It rewrites
+# the copies from the pristine sources, so it is idempotent, and a whisper.cpp with different code
+# fails the build here instead of silently losing a change. build.rs reruns (and so does this) when
+# any file of the crate changes.
 #
-# The changes (why: README "Benchmark"):
+# The changes (why: README "Benchmark", docs/architecture.md "Portable builds"):
 # 1. bf16 models keep the encoder's K/V casts and the KV caches in bf16 instead of f16, so on CPUs
 #    that multiply bf16 natively the attention products run at the bf16 rate as well.
 # 2. The loader accepts the decoder's matrices in a quantized type smaller than the rest of the
 #    file's (Sotto's bf16 variant stores those read for every token in q8_0).
 # 3. ggml's bf16 x bf16 products with at least 16 columns go to Sotto's AVX512-BF16 kernel
-#    (bf16_gemm.inc), which packs the weights and accumulates without horizontal sums.
+#    (bf16_gemm.inc), which packs the weights and accumulates without horizontal sums. It is
+#    compiled into every CPU variant and does its work in those built with AVX512-BF16.
 # 4. With AVX-512, GELU is computed 16 lanes at a time (x * sigmoid(2u), u the tanh form's
 #    argument) instead of one f16 table lookup per value, and softmax's row maximum is
 #    vectorised (a scalar compare chain before): together ~10% of a `--vad` run.
-# 5. whisper.cpp defines `sotto_whisper_patches`, which src/asr/native.rs calls: a build that
-#    missed this script (cargo run from outside the repo, so without .cargo/config.toml) fails
-#    to link instead of refusing Sotto's bf16 files at run time.
+# 5. whisper.cpp defines `sotto_whisper_patches`, which src/asr/native.rs calls: a whisper.cpp
+#    built without this script fails to link instead of refusing Sotto's bf16 files at run time.
+# 6. The CPU backend answers `sotto_gemm_bf16` through its proc-address table when the variant
+#    was built with AVX512-BF16 and the llamafile kernels: how Sotto learns, at run time, that the
+#    variant ggml loaded multiplies bf16 natively (asr::bf16_native) and reaches the kernel's tests.
+# 7. The x86 CPU variants ggml builds (GGML_CPU_ALL_VARIANTS, one module each, the best one for
+#    the CPU loaded at run time): Sotto keeps 9 of upstream's 14, one per feature level that
+#    changes whisper's kernels, to keep cold builds short (each variant is ~30 s of compiling).
 
 include_guard(GLOBAL)
 
 set(SOTTO_WHISPER_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-# The pristine sources are whisper-rs-sys's own (its build script runs CMake from there); without
-# them the copies may already be patched, and patching twice would break them.
-if(NOT (DEFINED ENV{CARGO_MANIFEST_DIR} AND EXISTS "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp/src/whisper.cpp"))
-    message(WARNING "Sotto: not run by whisper-rs-sys's build script; whisper.cpp is left as it is")
-    return()
+# The pristine sources, which build.rs names; without them the copies may already be patched, and
+# patching twice would break them.
+if(NOT (DEFINED SOTTO_PRISTINE_DIR AND EXISTS "${SOTTO_PRISTINE_DIR}/src/whisper.cpp"))
+    message(FATAL_ERROR "Sotto: SOTTO_PRISTINE_DIR must name the vendored whisper.cpp (build.rs sets it)")
 endif()
-set(SOTTO_PRISTINE_DIR "$ENV{CARGO_MANIFEST_DIR}/whisper.cpp")
 
 # Replace the first occurrence of `anchor` in `text_var`; fail the build when it is missing.
 function(sotto_replace_first text_var anchor replacement what)
@@ -169,3 +171,63 @@ sotto_replace_first(src
     for (; i < n; ++i) {]=]
     "vector max")
 sotto_write("${SOTTO_WHISPER_DIR}/${vec_rel}" "${src}")
+
+# 6: the CPU backend's proc-address table
+set(cpu_rel "ggml/src/ggml-cpu/ggml-cpu.cpp")
+file(READ "${SOTTO_PRISTINE_DIR}/${cpu_rel}" src)
+sotto_replace_first(src
+[=[static void * ggml_backend_cpu_get_proc_address(ggml_backend_reg_t reg, const char * name) {]=]
+[=[#if defined(__AVX512BF16__) && defined(__AVX512F__) && defined(GGML_USE_LLAMAFILE)
+// Sotto: defined in llamafile/sgemm.cpp (bf16_gemm.inc).
+extern "C" bool sotto_gemm_bf16(int ith, int nth, int64_t m, int64_t n, int64_t k, const void *A,
+                                int64_t lda, const void *B, int64_t ldb, float *C, int64_t ldc);
+#endif
+
+static void * ggml_backend_cpu_get_proc_address(ggml_backend_reg_t reg, const char * name) {
+#if defined(__AVX512BF16__) && defined(__AVX512F__) && defined(GGML_USE_LLAMAFILE)
+    // Sotto: present only in variants whose sgemm multiplies bf16 natively (asr::bf16_native).
+    if (strcmp(name, "sotto_gemm_bf16") == 0) {
+        return (void *)sotto_gemm_bf16;
+    }
+#endif]=]
+    "bf16 kernel entry")
+sotto_write("${SOTTO_WHISPER_DIR}/${cpu_rel}" "${src}")
+
+# 7: ggml's x86 CPU variants. Dropped from upstream's list: ivybridge and piledriver (sandybridge
+# plus F16C/FMA: they fall back to it), cannonlake (rare), cascadelake and cooperlake (servers:
+# they fall back to skylakex).
+set(variants_rel "ggml/src/CMakeLists.txt")
+file(READ "${SOTTO_PRISTINE_DIR}/${variants_rel}" src)
+sotto_replace_first(src
+[=[        ggml_add_cpu_backend_variant(x64)
+        ggml_add_cpu_backend_variant(sse42              SSE42)
+        ggml_add_cpu_backend_variant(sandybridge        SSE42 AVX)
+        if (NOT MSVC)
+            # __FMA__ and __F16C__ are not defined in MSVC, however they are implied with AVX2/AVX512
+            ggml_add_cpu_backend_variant(ivybridge      SSE42 AVX F16C)
+            ggml_add_cpu_backend_variant(piledriver     SSE42 AVX F16C FMA)
+        endif()
+        ggml_add_cpu_backend_variant(haswell            SSE42 AVX F16C FMA AVX2 BMI2)
+        ggml_add_cpu_backend_variant(skylakex           SSE42 AVX F16C FMA AVX2 BMI2 AVX512)
+        ggml_add_cpu_backend_variant(cannonlake         SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VBMI)
+        ggml_add_cpu_backend_variant(cascadelake        SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VNNI)
+        ggml_add_cpu_backend_variant(icelake            SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VBMI AVX512_VNNI)
+        if (NOT MSVC)
+            # MSVC 2022 doesn't support BF16 intrinsics without `/arch:AVX10.1` ?!
+            # https://learn.microsoft.com/en-us/cpp/intrinsics/x64-amd64-intrinsics-list?view=msvc-170
+            # https://learn.microsoft.com/en-us/cpp/build/reference/arch-x64?view=msvc-170
+            ggml_add_cpu_backend_variant(cooperlake     SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VNNI AVX512_BF16)
+            ggml_add_cpu_backend_variant(zen4           SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16)
+        endif()]=]
+[=[        # Sotto: 9 of upstream's 14 variants (crates/whisper-rs-sys/sotto/patches.cmake, change 7).
+        ggml_add_cpu_backend_variant(x64)
+        ggml_add_cpu_backend_variant(sse42              SSE42)
+        ggml_add_cpu_backend_variant(sandybridge        SSE42 AVX)
+        ggml_add_cpu_backend_variant(haswell            SSE42 AVX F16C FMA AVX2 BMI2)
+        ggml_add_cpu_backend_variant(skylakex           SSE42 AVX F16C FMA AVX2 BMI2 AVX512)
+        ggml_add_cpu_backend_variant(icelake            SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VBMI AVX512_VNNI)
+        if (NOT MSVC)
+            ggml_add_cpu_backend_variant(zen4           SSE42 AVX F16C FMA AVX2 BMI2 AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16)
+        endif()]=]
+    "CPU variants")
+sotto_write("${SOTTO_WHISPER_DIR}/${variants_rel}" "${src}")
