@@ -49,11 +49,17 @@ fn has_cpu_modules(dir: &Path) -> bool {
     })
 }
 
+/// whisper.cpp's and ggml's log, routed into `tracing` once per process.
+pub(super) static LOG_HOOKS: std::sync::Once = std::sync::Once::new();
+
 /// Load ggml's CPU backend (once per process): whisper.cpp has no kernels before this. Returns
 /// the directory it came from.
 pub fn load_cpu_backend() -> Result<&'static Path, String> {
     CPU_BACKEND
         .get_or_init(|| {
+            // ggml reports what it loads on stderr unless its log goes to `tracing` first (a
+            // CLI's stderr is for the user; `-v` shows it).
+            LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
             let dirs = module_dirs();
             let Some(dir) = dirs.iter().find(|d| has_cpu_modules(d)) else {
                 let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();

@@ -2,7 +2,7 @@ use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
@@ -162,13 +162,11 @@ pub struct Transcriber {
     states: Mutex<Vec<WhisperState>>,
 }
 
-static LOG_HOOKS: Once = Once::new();
-
 impl Transcriber {
     /// Validate the model file, then load it into whisper.cpp.
     pub fn load(path: &Path) -> Result<Self, AsrError> {
         // Route whisper.cpp's chatter into `tracing` instead of the terminal.
-        LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
+        super::native::LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
         let (info, bank) = inspect_with_bank(path)?;
         // ggml's kernels for this CPU (a module next to the binary): none, no whisper.cpp.
         let kernels = super::load_cpu_backend().map_err(|detail| AsrError::Backend { detail })?;
