@@ -14,26 +14,13 @@ use common::*;
 use prost::Message;
 use sotto::notes::{EmbedderFiles, Library, NotesError, SearchMode};
 use sotto::store::{
-    DB_FILE, ListOptions, NewNote, NewReminder, NoteEdit, ReminderState, Settings, SortBy, Source, Store, StoreError,
-    Theme,
+    DB_FILE, ListOptions, NewReminder, NoteEdit, ReminderState, Settings, SortBy, Store, StoreError, Theme,
 };
 use sotto::text::{EmbedError, Embedder};
 use sotto::vault::{self, VaultError};
 use tract_onnx::pb;
 
 const PASS: &str = "correct horse battery staple";
-
-fn minilm() -> EmbedderFiles {
-    let m = cache().join("models");
-    let files =
-        EmbedderFiles { onnx: m.join("all-MiniLM-L6-v2.onnx"), tokenizer: m.join("all-MiniLM-L6-v2.tokenizer.json") };
-    assert!(files.onnx.exists(), "missing {} — run `make fixtures`", files.onnx.display());
-    files
-}
-
-fn text(body: &str) -> NewNote {
-    NewNote { body: body.into(), source: Some(Source::Text), ..NewNote::default() }
-}
 
 fn ids(hits: &[sotto::notes::Hit]) -> Vec<i64> {
     hits.iter().map(|h| h.id).collect()
@@ -49,9 +36,9 @@ fn an_edit_moves_keyword_and_meaning_search_to_the_new_text() {
         "Gym plan: squats and a 5 km run.",
     ];
     for b in others {
-        lib.add(&text(b)).unwrap();
+        lib.add(&text_note(b)).unwrap();
     }
-    let id = lib.add(&text("Dentist appointment on Tuesday to fix a cavity in my molar.")).unwrap();
+    let id = lib.add(&text_note("Dentist appointment on Tuesday to fix a cavity in my molar.")).unwrap();
     assert_eq!(ids(&lib.search("toothache at the oral surgeon", SearchMode::Meaning, 1).unwrap()), [id]);
 
     let note = lib
@@ -92,7 +79,7 @@ fn tags_filter_lists_and_pages_are_stable() {
     let lib = Library::open(dir.path(), PASS, None).unwrap();
     let mut work = Vec::new();
     for i in 0..25 {
-        let id = lib.add(&text(&format!("note number {i:02}"))).unwrap();
+        let id = lib.add(&text_note(&format!("note number {i:02}"))).unwrap();
         if i % 3 == 0 {
             assert_eq!(lib.retag(id, &["Work".into(), "#q3".into()], &[]).unwrap(), ["q3", "work"]);
             work.push(id);
@@ -180,7 +167,7 @@ fn reminders_fall_due_snooze_settle_and_persist() {
     let (call, bins, note);
     {
         let lib = Library::open(dir.path(), PASS, None).unwrap();
-        note = lib.add(&text("Ana's new flat: ask about the lease")).unwrap();
+        note = lib.add(&text_note("Ana's new flat: ask about the lease")).unwrap();
         call =
             lib.add_reminder(&NewReminder { due_at: now - 60, text: "call Ana".into(), note_id: Some(note) }).unwrap();
         bins = lib.add_reminder(&NewReminder { due_at: now + 3600, text: "bins out".into(), note_id: None }).unwrap();
@@ -209,8 +196,8 @@ fn reminders_fall_due_snooze_settle_and_persist() {
 fn any_limit_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let lib = Library::open(dir.path(), PASS, Some(&minilm())).unwrap();
-    let a = lib.add(&text("apples and pears from the market")).unwrap();
-    let b = lib.add(&text("pears for the tart")).unwrap();
+    let a = lib.add(&text_note("apples and pears from the market")).unwrap();
+    let b = lib.add(&text_note("pears for the tart")).unwrap();
     for limit in [0, 1, 2, 1 << 40, usize::MAX] {
         for mode in [SearchMode::Keyword, SearchMode::Meaning, SearchMode::Hybrid] {
             let hits = lib.search("pears", mode, limit).unwrap();
@@ -332,8 +319,8 @@ fn a_note_the_embedder_fails_on_is_reported_by_flush_and_kept() {
     let files = EmbedderFiles { onnx: toy_onnx(dir.path(), "short-table", None), tokenizer: minilm().tokenizer };
     let data = dir.path().join("data");
     let lib = Library::open(&data, PASS, Some(&files)).unwrap();
-    let fine = lib.add(&text("!!! !!")).unwrap();
-    let walrus = lib.add(&text("walrus sighting at the pier")).unwrap();
+    let fine = lib.add(&text_note("!!! !!")).unwrap();
+    let walrus = lib.add(&text_note("walrus sighting at the pier")).unwrap();
     let started = Instant::now();
     match lib.flush() {
         Err(NotesError::EmbeddingFailed { notes, reason }) => {
@@ -349,7 +336,7 @@ fn a_note_the_embedder_fails_on_is_reported_by_flush_and_kept() {
     assert_eq!(ids(&lib.search("walrus", SearchMode::Keyword, 5).unwrap()), [walrus]);
     let query = lib.search("walrus", SearchMode::Meaning, 5);
     assert!(matches!(query, Err(NotesError::Embed(EmbedError::Run(_)))), "a query is an error too: {query:?}");
-    let more = lib.add(&text("! !")).unwrap();
+    let more = lib.add(&text_note("! !")).unwrap();
     lib.flush().unwrap();
     assert_eq!(lib.indexed_notes(), [fine, more]);
     assert!(matches!(lib.flush(), Ok(())), "each failure is reported once");
@@ -411,7 +398,7 @@ fn four_threads_for_twenty_seconds_leave_every_note_consistent() {
                     let op = rng.below(10);
                     match op {
                         0..=2 => {
-                            let id = lib.add(&text(&body)).unwrap();
+                            let id = lib.add(&text_note(&body)).unwrap();
                             markers.lock().unwrap().insert(marker, id);
                             live.lock().unwrap().push(id);
                         }

@@ -6,23 +6,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
-use sotto::notes::{EmbedderFiles, Library, NotesError, SearchMode};
-use sotto::store::{DB_FILE, NewNote, Source, Store, StoreError, migrations};
+use sotto::notes::{Library, NotesError, SearchMode};
+use sotto::store::{DB_FILE, NewNote, Store, StoreError, migrations};
 use sotto::vault::{self, VaultError};
 
 const PASS: &str = "correct horse battery staple";
-
-fn embedder() -> EmbedderFiles {
-    let m = cache().join("models");
-    let files =
-        EmbedderFiles { onnx: m.join("all-MiniLM-L6-v2.onnx"), tokenizer: m.join("all-MiniLM-L6-v2.tokenizer.json") };
-    assert!(files.onnx.exists(), "missing {} — run `make fixtures`", files.onnx.display());
-    files
-}
-
-fn text(body: &str) -> NewNote {
-    NewNote { body: body.into(), source: Some(Source::Text), ..NewNote::default() }
-}
 
 const CORPUS: [&str; 32] = [
     "Dentist appointment on Tuesday at 3 pm to fix a cavity in my molar.",
@@ -108,8 +96,8 @@ fn content_words(s: &str) -> Vec<String> {
 #[test]
 fn search_by_meaning_finds_paraphrases() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
-    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text(b)).unwrap()).collect();
+    let lib = Library::open(dir.path(), PASS, Some(&minilm())).unwrap();
+    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text_note(b)).unwrap()).collect();
     let (mut first, mut top3) = (0, 0);
     let mut misses = Vec::new();
     for (query, target) in PARAPHRASES {
@@ -139,10 +127,10 @@ fn search_by_meaning_finds_paraphrases() {
 fn keyword_search_handles_phrases_prefixes_unicode_and_junk() {
     let dir = tempfile::tempdir().unwrap();
     let lib = Library::open(dir.path(), PASS, None).unwrap();
-    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text(b)).unwrap()).collect();
-    let cafe = lib.add(&text("Meet Zoë at the Café Crème near the Gare du Nord")).unwrap();
-    let tokyo = lib.add(&text("東京タワーに行った。とても高い！")).unwrap();
-    let party = lib.add(&text("Party planning 🎉 balloons and cake")).unwrap();
+    let ids: Vec<i64> = CORPUS.iter().map(|b| lib.add(&text_note(b)).unwrap()).collect();
+    let cafe = lib.add(&text_note("Meet Zoë at the Café Crème near the Gare du Nord")).unwrap();
+    let tokyo = lib.add(&text_note("東京タワーに行った。とても高い！")).unwrap();
+    let party = lib.add(&text_note("Party planning 🎉 balloons and cake")).unwrap();
     let kw = |q: &str| lib.search(q, SearchMode::Keyword, 10).unwrap().into_iter().map(|h| h.id).collect::<Vec<_>>();
 
     assert_eq!(kw("\"oil change\""), vec![ids[2]]);
@@ -183,8 +171,8 @@ fn nothing_readable_on_disk_and_wrong_passphrase_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let marker = "ZEBRAQUOKKA-7731-marker";
     {
-        let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
-        lib.add(&text(&format!("Secret plan {marker} for the surprise party"))).unwrap();
+        let lib = Library::open(dir.path(), PASS, Some(&minilm())).unwrap();
+        lib.add(&text_note(&format!("Secret plan {marker} for the surprise party"))).unwrap();
         lib.flush().unwrap();
         // Scan while open too: the -wal and -shm files exist now.
         assert_no_plaintext(dir.path(), marker);
@@ -245,11 +233,11 @@ fn migrates_from_every_earlier_version() {
 #[test]
 fn a_ten_megabyte_note_is_saved_and_searchable() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = Library::open(dir.path(), PASS, Some(&embedder())).unwrap();
+    let lib = Library::open(dir.path(), PASS, Some(&minilm())).unwrap();
     let mut body = "The committee reviewed the library budget and the new reading room. ".repeat(150_000);
     body.push_str("Final remark: flamingo.");
     assert!(body.len() > 10_000_000);
-    let id = lib.add(&text(&body)).unwrap();
+    let id = lib.add(&text_note(&body)).unwrap();
     assert_eq!(lib.search("flamingo", SearchMode::Keyword, 3).unwrap()[0].id, id);
     assert_eq!(lib.search("funding for a public book collection", SearchMode::Meaning, 3).unwrap()[0].id, id);
     assert_eq!(lib.get(id).unwrap().body.len(), body.len());
@@ -260,10 +248,10 @@ fn a_full_disk_fails_the_insert_and_keeps_earlier_notes() {
     let disk = SmallDisk::mount("4m");
     let dir = disk.path();
     let lib = Library::open(dir, PASS, None).unwrap();
-    let first = lib.add(&text("groceries: apples and pears")).unwrap();
-    let second = lib.add(&text("call the garage about the brakes")).unwrap();
+    let first = lib.add(&text_note("groceries: apples and pears")).unwrap();
+    let second = lib.add(&text_note("call the garage about the brakes")).unwrap();
     let huge = "x".repeat(6 * 1024 * 1024);
-    match lib.add(&text(&huge)) {
+    match lib.add(&text_note(&huge)) {
         Err(NotesError::Store(StoreError::DiskFull { .. })) => {}
         other => panic!("expected DiskFull, got {other:?}"),
     }
@@ -273,7 +261,7 @@ fn a_full_disk_fails_the_insert_and_keeps_earlier_notes() {
     assert_eq!(lib.get(second).unwrap().body, "call the garage about the brakes");
     assert_eq!(lib.list().unwrap().len(), 2);
     // And it recovers once space is back (the failed transaction left nothing behind).
-    lib.add(&text("after the disk was full")).unwrap();
+    lib.add(&text_note("after the disk was full")).unwrap();
 }
 
 fn sotto(args: &[&str], data: &Path) -> Output {

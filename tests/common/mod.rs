@@ -189,3 +189,19 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The MiniLM embedder's files (fp32 ONNX and tokenizer) made by `models/fetch-fixtures`.
+pub fn minilm() -> sotto::notes::EmbedderFiles {
+    let m = cache().join("models");
+    let files = sotto::notes::EmbedderFiles {
+        onnx: m.join("all-MiniLM-L6-v2.onnx"),
+        tokenizer: m.join("all-MiniLM-L6-v2.tokenizer.json"),
+    };
+    assert!(files.onnx.exists(), "missing {} — run `make fixtures`", files.onnx.display());
+    files
+}
+
+/// A typed-in note with `body`.
+pub fn text_note(body: &str) -> sotto::store::NewNote {
+    sotto::store::NewNote { body: body.into(), source: Some(sotto::store::Source::Text), ..Default::default() }
+}
