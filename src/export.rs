@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use serde::{Deserialize, Serialize};
+
 use crate::asr::Segment;
 use crate::store::Note;
 
@@ -51,6 +53,56 @@ pub fn render(segments: &[Segment], format: Format) -> String {
         }
     }
     out
+}
+
+/// How a whole note is exported (the app's Export menu, `sotto export --format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum NoteFormat {
+    /// Markdown: title, text, timed segments.
+    #[default]
+    Md,
+    /// The text alone.
+    Txt,
+    /// SubRip subtitles of the segments (a typed note is one cue).
+    Srt,
+    /// WebVTT subtitles of the segments (a typed note is one cue).
+    Vtt,
+    /// The whole note as JSON.
+    Json,
+}
+
+impl NoteFormat {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            NoteFormat::Md => "md",
+            NoteFormat::Txt => "txt",
+            NoteFormat::Srt => "srt",
+            NoteFormat::Vtt => "vtt",
+            NoteFormat::Json => "json",
+        }
+    }
+}
+
+/// A note in `format`, ending with a newline.
+pub fn note(note: &Note, format: NoteFormat) -> String {
+    let typed;
+    let segments = if note.segments.is_empty() {
+        typed = [Segment { start_ms: 0, end_ms: 0, text: note.body.trim().to_string() }];
+        &typed[..]
+    } else {
+        &note.segments[..]
+    };
+    match format {
+        NoteFormat::Md => markdown(note),
+        NoteFormat::Txt => format!("{}\n", note.body.trim_end()),
+        NoteFormat::Srt => render(segments, Format::Srt),
+        NoteFormat::Vtt => render(segments, Format::Vtt),
+        // A note always serialises (strings and integers only).
+        NoteFormat::Json => format!("{}\n", serde_json::to_string_pretty(note).unwrap_or_default()),
+    }
 }
 
 /// A note as Markdown: its title as a heading, its text, then its timed segments, if any.
@@ -125,5 +177,26 @@ mod tests {
         );
         let typed = Note { segments: Vec::new(), ..note };
         assert_eq!(markdown(&typed), "# Hello there.\n\nHello there. Later.\n");
+    }
+
+    #[test]
+    fn a_typed_note_exports_as_one_cue_and_every_format_ends_with_a_newline() {
+        let typed = Note {
+            id: 2,
+            created_at: 0,
+            updated_at: 0,
+            title: "Milk".into(),
+            body: "Buy milk.\n".into(),
+            source: crate::store::Source::Text,
+            segments: Vec::new(),
+            tags: Vec::new(),
+        };
+        assert_eq!(note(&typed, NoteFormat::Srt), "1\n00:00:00,000 --> 00:00:00,000\nBuy milk.\n\n");
+        assert_eq!(note(&typed, NoteFormat::Txt), "Buy milk.\n");
+        let json: serde_json::Value = serde_json::from_str(&note(&typed, NoteFormat::Json)).unwrap();
+        assert_eq!(json["body"], "Buy milk.\n");
+        for f in [NoteFormat::Md, NoteFormat::Txt, NoteFormat::Srt, NoteFormat::Vtt, NoteFormat::Json] {
+            assert!(note(&typed, f).ends_with('\n'), "{f:?}");
+        }
     }
 }

@@ -8,6 +8,17 @@ pub const DEFAULT_MODEL_FILE: &str = "ggml-tiny.en.bin";
 /// ~1.5x faster with `--vad` (README, Benchmark).
 pub const DEFAULT_MODEL_FILE_BF16: &str = "ggml-tiny.en-bf16.bin";
 
+/// File name of the sentence embedder (MiniLM-L6-v2, ONNX).
+pub const EMBEDDER_ONNX: &str = "all-MiniLM-L6-v2.onnx";
+/// File name of its tokenizer.
+pub const EMBEDDER_TOKENIZER: &str = "all-MiniLM-L6-v2.tokenizer.json";
+
+/// The platform's data dir for notes (`~/.local/share/sotto` on Linux), where shells keep the
+/// library unless told otherwise (the CLI's `--data-dir`, both shells' `$SOTTO_DATA_DIR`).
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto"))
+}
+
 /// Where models and caches are on this device. The shells fill it from their own flags and
 /// environment (the CLI: `$SOTTO_MODELS_DIR`, `$SOTTO_CACHE`); the core reads no environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +62,31 @@ impl Dirs {
     /// where the CPU multiplies bf16), or the list searched.
     pub fn default_model(&self) -> Result<PathBuf, Vec<PathBuf>> {
         default_model_in(&self.model_dirs(), crate::asr::bf16_native())
+    }
+
+    /// The MiniLM embedder's files (search by meaning), from the first model dir that has both.
+    pub fn embedder_files(&self) -> Option<crate::notes::EmbedderFiles> {
+        self.model_dirs().into_iter().find_map(|d| {
+            let files = crate::notes::EmbedderFiles { onnx: d.join(EMBEDDER_ONNX), tokenizer: d.join(EMBEDDER_TOKENIZER) };
+            (files.onnx.is_file() && files.tokenizer.is_file()).then_some(files)
+        })
+    }
+
+    /// The voice-activity detector for live audio: Silero where its model is installed (it
+    /// tells speech from room noise; the energy VAD mistakes steady noise for speech and misses
+    /// pauses in it), else the energy VAD.
+    pub fn live_vad(&self) -> Result<crate::audio::vad::VadConfig, crate::audio::AudioError> {
+        use crate::audio::vad::VadConfig;
+        match self.silero_model() {
+            Some(path) => {
+                tracing::info!("voice activity: Silero ({})", path.display());
+                Ok(VadConfig::with_silero(std::sync::Arc::new(crate::audio::SileroModel::load(&path)?)))
+            }
+            None => {
+                tracing::warn!("Silero VAD model not installed: pauses are found by loudness alone");
+                Ok(VadConfig::default())
+            }
+        }
     }
 
     /// The Silero VAD model (`silero_vad_16k_sequence.onnx`), first found in [`Dirs::model_dirs`].

@@ -14,9 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use sotto::asr::{TranscribeOptions, Transcriber};
-use sotto::audio::SileroModel;
 use sotto::audio::capture::{DeviceChoice, input_devices};
-use sotto::audio::vad::VadConfig;
 use sotto::dictation::{Session, SessionConfig, SessionEvent, StopReason};
 
 /// `sotto dictate` arguments.
@@ -59,7 +57,7 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
         None
     };
     let config = SessionConfig {
-        transcribe: TranscribeOptions { vad: live_vad()?, ..args.recogniser.options() },
+        transcribe: TranscribeOptions { vad: super::dirs().live_vad()?, ..args.recogniser.options() },
         stop_after_silence_ms: args.until_silence.map(|s| (s.max(0.0) * 1000.0) as u64),
         save_to,
         ..SessionConfig::default()
@@ -97,21 +95,6 @@ pub fn run(args: DictateArgs, data_dir: &Path) -> Result<bool> {
     session.wait();
     // The microphone went away (already reported on stderr): what was heard was printed.
     Ok(reason != StopReason::InputLost)
-}
-
-/// Silero VAD where its model is installed (it tells speech from room noise; the energy VAD
-/// mistakes steady noise for speech and misses pauses in it), else the energy VAD.
-fn live_vad() -> Result<VadConfig> {
-    match super::dirs().silero_model() {
-        Some(path) => {
-            tracing::info!("voice activity: Silero ({})", path.display());
-            Ok(VadConfig::with_silero(Arc::new(SileroModel::load(&path)?)))
-        }
-        None => {
-            tracing::warn!("Silero VAD model not installed: pauses are found by loudness alone");
-            Ok(VadConfig::default())
-        }
-    }
 }
 
 fn list(json: bool) -> Result<bool> {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
-use sotto::asr::{Job, Segment, TranscribeOptions, Transcriber};
-use sotto::export::{Format, markdown, render};
+use sotto::asr::{Job, TranscribeOptions, Transcriber};
+use sotto::export::{NoteFormat, markdown};
 use sotto::notes::{EmbedderFiles, Library, SearchMode};
 use sotto::store::{DB_FILE, ListOptions, NewNote, NoteEdit, SortBy, Source};
 use sotto::vault::{self, Credential, RecoveryKey};
@@ -215,9 +215,21 @@ pub enum ExportFormat {
     Json,
 }
 
+impl From<ExportFormat> for NoteFormat {
+    fn from(arg: ExportFormat) -> Self {
+        match arg {
+            ExportFormat::Md => NoteFormat::Md,
+            ExportFormat::Txt => NoteFormat::Txt,
+            ExportFormat::Srt => NoteFormat::Srt,
+            ExportFormat::Vtt => NoteFormat::Vtt,
+            ExportFormat::Json => NoteFormat::Json,
+        }
+    }
+}
+
 /// The data dir: `--data-dir`, `$SOTTO_DATA_DIR`, else the platform data dir.
 pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.unwrap_or_else(|| dirs::data_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto")))
+    arg.unwrap_or_else(sotto::paths::default_data_dir)
 }
 
 /// The passphrase: $SOTTO_PASSPHRASE, else asked on the terminal.
@@ -325,13 +337,7 @@ pub fn vault_cmd(command: VaultCommand, dir: &Path) -> Result<bool> {
 
 /// The MiniLM files in the model dirs, if installed.
 fn embedder_files() -> Option<EmbedderFiles> {
-    super::dirs().model_dirs().into_iter().find_map(|d| {
-        let files = EmbedderFiles {
-            onnx: d.join("all-MiniLM-L6-v2.onnx"),
-            tokenizer: d.join("all-MiniLM-L6-v2.tokenizer.json"),
-        };
-        (files.onnx.is_file() && files.tokenizer.is_file()).then_some(files)
-    })
+    super::dirs().embedder_files()
 }
 
 /// How to unlock `dir`: $SOTTO_PASSPHRASE, else the OS keyring if enabled, else a prompt (on a
@@ -548,19 +554,7 @@ pub fn search(args: SearchArgs, dir: &Path) -> Result<bool> {
 /// Run `sotto export`.
 pub fn export(args: ExportArgs, dir: &Path) -> Result<bool> {
     let note = open(dir, false)?.get(args.id)?;
-    let segments = if note.segments.is_empty() {
-        // A typed note exports as one cue.
-        vec![Segment { start_ms: 0, end_ms: 0, text: note.body.clone() }]
-    } else {
-        note.segments.clone()
-    };
-    let out = match args.format {
-        ExportFormat::Md => markdown(&note),
-        ExportFormat::Txt => format!("{}\n", note.body.trim_end()),
-        ExportFormat::Srt => render(&segments, Format::Srt),
-        ExportFormat::Vtt => render(&segments, Format::Vtt),
-        ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&note)?),
-    };
+    let out = sotto::export::note(&note, args.format.into());
     print!("{out}");
     Ok(true)
 }

@@ -8,6 +8,7 @@ use super::{NoteSummary, Source, Store, StoreError, normalize_tag};
 /// What a note list is ordered by; ties go by id, so pages never overlap or skip.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum SortBy {
     /// When the note was made.
     #[default]
@@ -21,6 +22,7 @@ pub enum SortBy {
 /// Which notes to list, in which order, which page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ListOptions {
     /// Sort key.
     pub sort: SortBy,
@@ -57,7 +59,8 @@ impl Store {
         // Unit separator: a character `normalize_tag` never lets into a tag.
         let sql = format!(
             "SELECT n.id, n.created_at, n.updated_at, n.title, n.source,
-                    (SELECT group_concat(t.tag, char(31)) FROM tags t WHERE t.note_id = n.id)
+                    (SELECT group_concat(t.tag, char(31)) FROM tags t WHERE t.note_id = n.id),
+                    (SELECT r.duration_ms FROM recordings r WHERE r.note_id = n.id)
              FROM notes n
              WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.note_id = n.id AND t.tag = ?1)
              ORDER BY {order} LIMIT ?2 OFFSET ?3"
@@ -76,6 +79,7 @@ impl Store {
                 title: r.get(3)?,
                 source: Source::parse(&r.get::<_, String>(4)?),
                 tags,
+                duration_ms: r.get::<_, Option<i64>>(6)?.map(|d| u64::try_from(d).unwrap_or(0)),
             })
         })
         .and_then(Iterator::collect)

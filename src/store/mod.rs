@@ -33,6 +33,7 @@ pub const DB_FILE: &str = "sotto.db";
 /// Where a note came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Source {
     /// Typed or pasted text.
     Text,
@@ -79,6 +80,7 @@ pub struct NewNote {
 
 /// A saved note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Note {
     /// Id.
     pub id: i64,
@@ -100,6 +102,7 @@ pub struct Note {
 
 /// One line of a note list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct NoteSummary {
     /// Id.
     pub id: i64,
@@ -113,6 +116,8 @@ pub struct NoteSummary {
     pub source: Source,
     /// Tags, sorted.
     pub tags: Vec<String>,
+    /// Length of its audio in milliseconds; `None` for a note without audio.
+    pub duration_ms: Option<u64>,
 }
 
 /// A change to a note's text; `None` leaves that part as it is.
@@ -126,6 +131,7 @@ pub struct NoteEdit {
 
 /// The audio saved with a note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct StoredRecording {
     /// For recordings Sotto keeps: `recordings/<hex>.rec`, relative to the data dir. Notes saved
     /// before Sotto kept audio hold the absolute path of the user's file instead.

@@ -11,6 +11,7 @@ use super::{Store, StoreError, now};
 /// Where a reminder is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ReminderState {
     /// Waiting for its time (or due and not yet dealt with).
     Pending,
@@ -56,6 +57,7 @@ pub struct NewReminder {
 
 /// A saved reminder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Reminder {
     /// Id.
     pub id: i64,

@@ -15,6 +15,7 @@ const MAX_PRE_ROLL_MS: u32 = 10_000;
 /// Light or dark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Theme {
     /// Follow the operating system.
     #[default]
@@ -28,6 +29,7 @@ pub enum Theme {
 /// What the user chose; every field has a default, so a fresh database reads as [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Settings {
     /// Speech model id from the manifest (e.g. `whisper-base.en`); `None`: the default model.
     pub model: Option<String>,

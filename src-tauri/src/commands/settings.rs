@@ -1,0 +1,65 @@
+//! The settings view: the user's settings (in the encrypted database), microphones, facts.
+
+use serde::Serialize;
+use sotto::store::Settings;
+use tauri::State;
+
+use super::blocking;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Facts about this install, shown in Settings.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct AppInfo {
+    /// The app's version.
+    pub version: String,
+    /// Where the notes are.
+    pub data_dir: String,
+    /// Where downloaded models go.
+    pub models_dir: String,
+}
+
+/// A microphone.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct Microphone {
+    /// Its name (what the `microphone` setting holds).
+    pub name: String,
+    /// Whether it is the system's default.
+    pub is_default: bool,
+}
+
+/// The settings.
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> AppResult<Settings> {
+    let library = state.library()?;
+    blocking(move || Ok(library.settings()?)).await
+}
+
+/// Set one setting (its value as JSON, checked by the core); returns all of them.
+#[tauri::command]
+pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_json::Value) -> AppResult<Settings> {
+    let library = state.library()?;
+    blocking(move || Ok(library.set_setting(&key, value)?)).await
+}
+
+/// Version and locations.
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        data_dir: state.config.data_dir.display().to_string(),
+        models_dir: state.config.dirs.install_dir().display().to_string(),
+    }
+}
+
+/// The audio inputs.
+#[tauri::command]
+pub async fn list_microphones() -> AppResult<Vec<Microphone>> {
+    blocking(|| {
+        let devices = sotto::audio::capture::input_devices().map_err(|e| AppError::Session(e.into()))?;
+        Ok(devices.into_iter().map(|d| Microphone { name: d.name, is_default: d.is_default }).collect())
+    })
+    .await
+}

@@ -1,0 +1,111 @@
+//! Audio files becoming notes: from the file dialog, a drop on the window, `sotto-app FILE…`
+//! or "Open with" (forwarded to the running app). One job per file, run one at a time.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sotto::asr::{Job, TranscribeOptions};
+use sotto::cancel::CancelToken;
+use tauri::{AppHandle, Manager};
+
+use crate::error::{AppError, AppResult};
+use crate::jobs::{JobEvent, JobKind};
+use crate::state::AppState;
+
+/// Queue `paths` for import; returns their job ids. Before the unlock they wait for it (no job
+/// exists yet, and the empty list comes back).
+pub fn queue(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<u64> {
+    let state = app.state::<AppState>();
+    if !state.is_unlocked() {
+        state.wait_to_import(paths);
+        return Vec::new();
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let label = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let (id, cancel) = state.jobs.start(JobKind::Import, label);
+            let app = app.clone();
+            // A thread per queued file, waiting for the lane: cheap, and cancel works while queued.
+            let spawned = std::thread::Builder::new().name(format!("sotto-import-{id}")).spawn(move || run(&app, id, &cancel, &path));
+            if let Err(e) = spawned {
+                state.jobs.send(JobEvent::Failed { id, code: "internal".into(), message: e.to_string() });
+            }
+            id
+        })
+        .collect()
+}
+
+/// After an unlock: recordings a crash interrupted become notes, then the files that waited.
+pub fn after_unlock(app: &AppHandle) {
+    let recovering = app.clone();
+    let _ = std::thread::Builder::new().name("sotto-recover".into()).spawn(move || recover(&recovering));
+    let waiting = app.state::<AppState>().take_waiting_imports();
+    if !waiting.is_empty() {
+        queue(app, waiting);
+    }
+}
+
+/// Turn interrupted recordings (a crash or kill during dictation) into notes, as an import job.
+fn recover(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(library) = state.library() else { return };
+    let pending = match library.interrupted() {
+        Ok(pending) => pending.into_iter().filter(|p| p.error.is_none()).count(),
+        Err(e) => {
+            tracing::warn!("cannot look for interrupted recordings: {e}");
+            return;
+        }
+    };
+    if pending == 0 {
+        return;
+    }
+    let (id, _cancel) = state.jobs.start(JobKind::Import, format!("{pending} interrupted recording(s)"));
+    let _lane = state.import_lane.lock().unwrap_or_else(|e| e.into_inner());
+    let recovered = library.settings().map_err(AppError::from).and_then(|settings| {
+        let transcriber = state.speech.get(settings.model.as_deref())?;
+        Ok(library.recover_interrupted(&transcriber, &TranscribeOptions::default())?)
+    });
+    state.jobs.send(match recovered {
+        Ok(ids) => JobEvent::Done { id, note_id: ids.first().copied() },
+        Err(e) => JobEvent::Failed { id, code: e.code().into(), message: e.to_string() },
+    });
+}
+
+fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path) {
+    let state = app.state::<AppState>();
+    let _lane = state.import_lane.lock().unwrap_or_else(|e| e.into_inner());
+    let event = if cancel.is_cancelled() {
+        JobEvent::Cancelled { id }
+    } else {
+        match transcribe(app, id, cancel, path) {
+            Ok(note_id) => JobEvent::Done { id, note_id: Some(note_id) },
+            Err(e) if e.code() == "cancelled" => JobEvent::Cancelled { id },
+            Err(e) => {
+                tracing::warn!("import {id} failed: {e}");
+                JobEvent::Failed { id, code: e.code().into(), message: e.to_string() }
+            }
+        }
+    };
+    state.jobs.send(event);
+}
+
+fn transcribe(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path) -> AppResult<i64> {
+    let state = app.state::<AppState>();
+    let library = state.library()?;
+    let settings = library.settings()?;
+    let transcriber = state.speech.get(settings.model.as_deref())?;
+    state.jobs.send(JobEvent::Progress { id, percent: 0, bytes_done: None, bytes_total: None, rate_bps: None });
+    let progress_app = app.clone();
+    let job = Job {
+        cancel: cancel.clone(),
+        on_progress: Some(Arc::new(move |percent| {
+            let state = progress_app.state::<AppState>();
+            state.speech.touch();
+            state.jobs.send(JobEvent::Progress { id, percent, bytes_done: None, bytes_total: None, rate_bps: None });
+        })),
+        ..Job::default()
+    };
+    let options = TranscribeOptions { language: settings.language.clone(), ..TranscribeOptions::default() };
+    Ok(library.add_audio_file(path, &transcriber, &options, &job)?)
+}

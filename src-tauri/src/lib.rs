@@ -1,0 +1,97 @@
+//! Sotto's app: a thin Tauri 2 shell over the `sotto` core. Wiring only: the state, the
+//! plugins, the page's commands (`commands/`), and files handed to the app on its command line.
+
+pub mod commands;
+pub mod error;
+mod imports;
+pub mod jobs;
+mod speech;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tauri::Manager;
+
+use crate::state::{AppState, Config};
+
+/// Audio files among command-line arguments (`sotto-app FILE…`, "Open with"), made absolute
+/// against the directory the command ran in.
+pub fn files_in_args(args: &[String], cwd: &Path) -> Vec<PathBuf> {
+    args.iter().filter(|a| !a.starts_with('-')).map(|a| cwd.join(a)).collect()
+}
+
+/// Start the app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let builder = tauri::Builder::default()
+        // First: a second `sotto-app FILE…` hands its files to this instance and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
+            let files = files_in_args(argv.get(1..).unwrap_or_default(), Path::new(&cwd));
+            if !files.is_empty() {
+                imports::queue(app, files);
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(Config::from_env()))
+        .setup(|app| {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let files = files_in_args(&args, &cwd);
+            if !files.is_empty() {
+                imports::queue(app.handle(), files);
+            }
+            release_idle_models(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::vault::vault_status,
+            commands::vault::unlock,
+            commands::vault::unlock_with_keyring,
+            commands::vault::lock,
+            commands::vault::change_passphrase,
+            commands::notes::list_notes,
+            commands::notes::get_note,
+            commands::notes::edit_note,
+            commands::notes::tag_note,
+            commands::notes::list_tags,
+            commands::notes::delete_note,
+            commands::notes::add_text_note,
+            commands::notes::export_note,
+            commands::notes::note_audio,
+            commands::notes::search_notes,
+            commands::jobs::watch_jobs,
+            commands::jobs::import_files,
+            commands::jobs::cancel_job,
+            commands::dictate::start_dictation,
+            commands::dictate::stop_dictation,
+            commands::dictate::cancel_dictation,
+            commands::models::list_models,
+            commands::models::download_model,
+            commands::models::remove_model,
+            commands::models::verify_model,
+            commands::settings::get_settings,
+            commands::settings::set_setting,
+            commands::settings::app_info,
+            commands::settings::list_microphones,
+        ]);
+    if let Err(e) = builder.run(tauri::generate_context!()) {
+        eprintln!("sotto-app: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Release the speech model once it has been idle for the configured time.
+fn release_idle_models(app: tauri::AppHandle) {
+    let _ = std::thread::Builder::new().name("sotto-idle".into()).spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            app.state::<AppState>().speech.release_if_idle();
+        }
+    });
+}

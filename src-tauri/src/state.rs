@@ -1,0 +1,147 @@
+//! The app's state, built once in `setup` and shared by every command: where things are, the
+//! unlocked library, the speech model, the running dictation and the jobs.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use sotto::dictation::Session;
+use sotto::notes::Library;
+use sotto::paths::Dirs;
+use zeroize::Zeroizing;
+
+use crate::error::{AppError, AppResult};
+use crate::jobs::Jobs;
+use crate::speech::{DEFAULT_IDLE_RELEASE, Speech};
+
+/// Where the app keeps things, from its environment (the same variables as the CLI).
+pub struct Config {
+    /// The notes: `$SOTTO_DATA_DIR`, else the platform data dir.
+    pub data_dir: PathBuf,
+    /// Models and caches: `$SOTTO_MODELS_DIR` searched first, `$SOTTO_CACHE` as the cache root.
+    pub dirs: Dirs,
+    /// `$SOTTO_PASSPHRASE`: unlock at once, without the lock view (tests, kiosks).
+    pub passphrase: Option<Zeroizing<String>>,
+    /// How long the speech model stays loaded unused: `$SOTTO_IDLE_RELEASE_SECS`.
+    pub idle_release: Duration,
+}
+
+impl Config {
+    /// Read from the process environment.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let mut dirs = Dirs::platform();
+        if let Some(d) = var("SOTTO_MODELS_DIR") {
+            dirs.models = Some(PathBuf::from(d));
+        }
+        if let Some(d) = var("SOTTO_CACHE") {
+            dirs.cache = PathBuf::from(d);
+        }
+        Config {
+            data_dir: var("SOTTO_DATA_DIR").map(PathBuf::from).unwrap_or_else(sotto::paths::default_data_dir),
+            dirs,
+            passphrase: std::env::var("SOTTO_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Zeroizing::new),
+            idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .map_or(DEFAULT_IDLE_RELEASE, Duration::from_secs),
+        }
+    }
+}
+
+/// Everything the commands share.
+pub struct AppState {
+    /// Where things are.
+    pub config: Config,
+    /// The speech model, loaded on first use.
+    pub speech: Speech,
+    /// Imports and downloads.
+    pub jobs: Jobs,
+    /// Held by the import being transcribed: imports run one at a time (whisper already uses
+    /// the cores), in the order they were asked for.
+    pub import_lane: Mutex<()>,
+    library: RwLock<Option<Arc<Library>>>,
+    /// The running dictation and its number (a session that ends by itself frees only its own slot).
+    dictation: Mutex<Option<(u64, Session)>>,
+    dictations: std::sync::atomic::AtomicU64,
+    /// Files to import once the library is unlocked (`sotto-app FILE…` before the passphrase).
+    waiting_imports: Mutex<Vec<PathBuf>>,
+}
+
+impl AppState {
+    /// A locked app.
+    pub fn new(config: Config) -> Self {
+        let speech = Speech::new(config.dirs.clone(), config.idle_release);
+        AppState {
+            config,
+            speech,
+            jobs: Jobs::default(),
+            import_lane: Mutex::new(()),
+            library: RwLock::new(None),
+            dictation: Mutex::new(None),
+            dictations: std::sync::atomic::AtomicU64::new(0),
+            waiting_imports: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The unlocked library, or [`AppError::Locked`].
+    pub fn library(&self) -> AppResult<Arc<Library>> {
+        self.library.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or(AppError::Locked)
+    }
+
+    /// Whether the notes are unlocked.
+    pub fn is_unlocked(&self) -> bool {
+        self.library.read().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    /// Keep `library` as the unlocked one (`None`: lock; a running dictation is cancelled).
+    pub fn set_library(&self, library: Option<Arc<Library>>) {
+        if library.is_none()
+            && let Some(session) = self.take_dictation()
+        {
+            session.cancel();
+        }
+        *self.library.write().unwrap_or_else(|e| e.into_inner()) = library;
+    }
+
+    /// A number for the next dictation.
+    pub fn next_dictation(&self) -> u64 {
+        self.dictations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    /// Keep the running dictation; [`AppError::Busy`] if one runs already.
+    pub fn set_dictation(&self, number: u64, session: Session) -> AppResult<()> {
+        let mut slot = self.dictation.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return Err(AppError::Busy);
+        }
+        *slot = Some((number, session));
+        Ok(())
+    }
+
+    /// Dictation `number`, taken out of the state if it is still there.
+    pub fn take_dictation_numbered(&self, number: u64) -> Option<Session> {
+        let mut slot = self.dictation.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|(n, _)| *n == number) { slot.take().map(|(_, s)| s) } else { None }
+    }
+
+    /// Whether a dictation is running.
+    pub fn dictating(&self) -> bool {
+        self.dictation.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    /// The running dictation, taken out of the state.
+    pub fn take_dictation(&self) -> Option<Session> {
+        self.dictation.lock().unwrap_or_else(|e| e.into_inner()).take().map(|(_, s)| s)
+    }
+
+    /// Files waiting for the unlock.
+    pub fn wait_to_import(&self, paths: Vec<PathBuf>) {
+        self.waiting_imports.lock().unwrap_or_else(|e| e.into_inner()).extend(paths);
+    }
+
+    /// The files that waited for the unlock, taken.
+    pub fn take_waiting_imports(&self) -> Vec<PathBuf> {
+        std::mem::take(&mut *self.waiting_imports.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}

@@ -1,0 +1,123 @@
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import { describe, expect, it, vi } from "vitest";
+import { fail, mockBackend } from "../../test/backend";
+import { model, SETTINGS } from "../../test/fixtures";
+import type { Settings } from "../ipc";
+import { createModels } from "../models.svelte";
+import { createSettings } from "../settings.svelte";
+import SettingsView from "./SettingsView.svelte";
+
+function setup(initial: Partial<Settings> = {}, answers: Record<string, unknown> = {}) {
+  let current: Settings = { ...SETTINGS, ...initial };
+  const backend = mockBackend({
+    get_settings: () => current,
+    set_setting: ({ key, value }: Record<string, unknown>) => {
+      current = { ...current, [key as string]: value };
+      return current;
+    },
+    list_microphones: [
+      { name: "Built-in", is_default: true },
+      { name: "USB mic", is_default: false },
+    ],
+    list_models: [
+      model("base.en", { installed: true }),
+      model("small.en"),
+      model("minilm", { kind: "embedder", installed: true }),
+    ],
+    app_info: { version: "0.3.0", data_dir: "/home/me/.local/share/sotto", models_dir: "/home/me/.cache/sotto" },
+    ...answers,
+  });
+  render(SettingsView, { settings: createSettings(), models: createModels() });
+  return backend;
+}
+
+describe("SettingsView", () => {
+  it("shows the current microphone once the list arrives and saves a change", async () => {
+    const backend = setup({ microphone: "USB mic" });
+    const select = screen.getByLabelText("Microphone") as HTMLSelectElement;
+    await vi.waitFor(() => expect(select.value).toBe("USB mic"));
+    await fireEvent.change(select, { target: { value: "" } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "microphone", value: null }]),
+    );
+  });
+
+  it("offers only installed speech models", async () => {
+    const backend = setup();
+    const select = screen.getByLabelText("Speech model") as HTMLSelectElement;
+    await vi.waitFor(() => expect(select.options).toHaveLength(2));
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(["", "base.en"]);
+    await fireEvent.change(select, { target: { value: "base.en" } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "model", value: "base.en" }]),
+    );
+  });
+
+  it("saves the language, empty meaning the model's own", async () => {
+    const backend = setup({ language: "de" });
+    const input = screen.getByLabelText("Language") as HTMLInputElement;
+    await vi.waitFor(() => expect(input.value).toBe("de"));
+    await fireEvent.change(input, { target: { value: " " } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "language", value: null }]),
+    );
+  });
+
+  it("checks the pre-roll range before saving", async () => {
+    const backend = setup();
+    const input = screen.getByLabelText("Pre-roll (ms)") as HTMLInputElement;
+    await vi.waitFor(() => expect(input.value).toBe("300"));
+    await fireEvent.change(input, { target: { value: "20000" } });
+    expect((await screen.findByTestId("error")).textContent).toMatch(/0 to 10000/);
+    expect(backend.callsOf("set_setting")).toHaveLength(0);
+    await fireEvent.change(input, { target: { value: "500" } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "pre_roll_ms", value: 500 }]),
+    );
+    expect(screen.queryByTestId("error")).toBeNull();
+  });
+
+  it("saves the theme and applies it to the page", async () => {
+    const backend = setup();
+    await fireEvent.change(screen.getByLabelText("Theme"), { target: { value: "dark" } });
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "theme", value: "dark" }]),
+    );
+  });
+
+  it("shows where the data lives and the version", async () => {
+    setup();
+    expect(await screen.findByText("/home/me/.local/share/sotto")).toBeTruthy();
+    expect(screen.getByText("/home/me/.cache/sotto")).toBeTruthy();
+    expect(screen.getByText("Sotto 0.3.0")).toBeTruthy();
+  });
+
+  it("changes the passphrase after checking the new one twice", async () => {
+    const backend = setup({}, { change_passphrase: null });
+    await fireEvent.input(screen.getByLabelText("Current passphrase"), { target: { value: "old secret" } });
+    await fireEvent.input(screen.getByLabelText("New passphrase"), { target: { value: "new secret 1" } });
+    await fireEvent.input(screen.getByLabelText("New passphrase again"), { target: { value: "new secret 2" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change passphrase" }));
+    expect(screen.getByTestId("error").textContent).toMatch(/do not match/);
+    expect(backend.callsOf("change_passphrase")).toHaveLength(0);
+    await fireEvent.input(screen.getByLabelText("New passphrase again"), { target: { value: "new secret 1" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change passphrase" }));
+    expect(await screen.findByText(/Passphrase changed/)).toBeTruthy();
+    expect(backend.callsOf("change_passphrase")).toEqual([{ old: "old secret", new: "new secret 1" }]);
+  });
+
+  it("reports a wrong current passphrase", async () => {
+    setup({}, {
+      change_passphrase: () => {
+        throw fail("wrong_passphrase", "");
+      },
+    });
+    await fireEvent.input(screen.getByLabelText("Current passphrase"), { target: { value: "bad guess" } });
+    await fireEvent.input(screen.getByLabelText("New passphrase"), { target: { value: "new secret 1" } });
+    await fireEvent.input(screen.getByLabelText("New passphrase again"), { target: { value: "new secret 1" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change passphrase" }));
+    expect((await screen.findByTestId("error")).textContent).toMatch(/passphrase is not right/);
+    expect(document.activeElement).toBe(screen.getByLabelText("Current passphrase"));
+  });
+});
