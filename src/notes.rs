@@ -86,7 +86,7 @@ pub enum SearchMode {
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
     /// Note id.
     pub id: i64,

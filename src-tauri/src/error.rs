@@ -128,7 +128,7 @@ impl Serialize for AppError {
 }
 
 /// The shape the page receives (for its TypeScript declaration).
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[allow(dead_code)]
 #[cfg_attr(feature = "ts", ts(rename = "AppError"))]
 pub struct ErrorPayload {

@@ -13,7 +13,7 @@ use tauri::ipc::Channel;
 /// What a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum JobKind {
     /// An audio file becoming a note.
     Import,
@@ -24,7 +24,7 @@ pub enum JobKind {
 /// A job's news.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum JobEvent {
     /// Accepted; waits for its turn.
     Queued {

@@ -16,7 +16,7 @@ use crate::cancel::CancelToken;
 
 /// A piece of transcript with its time span in the audio.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Segment {
     /// Start, in milliseconds from the beginning of the audio.
     pub start_ms: u64,

@@ -14,7 +14,7 @@ pub const EMBEDDED: &str = include_str!("../../models/manifest.toml");
 /// What a model does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ModelKind {
     /// Speech recognition (whisper.cpp).
     Whisper,

@@ -8,7 +8,7 @@ use super::{NoteSummary, Source, Store, StoreError, normalize_tag};
 /// What a note list is ordered by; ties go by id, so pages never overlap or skip.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SortBy {
     /// When the note was made.
     #[default]
@@ -22,7 +22,7 @@ pub enum SortBy {
 /// Which notes to list, in which order, which page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListOptions {
     /// Sort key.
     pub sort: SortBy,

@@ -33,7 +33,7 @@ pub const DB_FILE: &str = "sotto.db";
 /// Where a note came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Source {
     /// Typed or pasted text.
     Text,
@@ -80,7 +80,7 @@ pub struct NewNote {
 
 /// A saved note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Note {
     /// Id.
     pub id: i64,
@@ -102,7 +102,7 @@ pub struct Note {
 
 /// One line of a note list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteSummary {
     /// Id.
     pub id: i64,
@@ -131,7 +131,7 @@ pub struct NoteEdit {
 
 /// The audio saved with a note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredRecording {
     /// For recordings Sotto keeps: `recordings/<hex>.rec`, relative to the data dir. Notes saved
     /// before Sotto kept audio hold the absolute path of the user's file instead.

@@ -11,7 +11,7 @@ use super::{Store, StoreError, now};
 /// Where a reminder is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ReminderState {
     /// Waiting for its time (or due and not yet dealt with).
     Pending,
@@ -57,7 +57,7 @@ pub struct NewReminder {
 
 /// A saved reminder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reminder {
     /// Id.
     pub id: i64,

@@ -15,7 +15,7 @@ const MAX_PRE_ROLL_MS: u32 = 10_000;
 /// Light or dark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Theme {
     /// Follow the operating system.
     #[default]
@@ -29,7 +29,7 @@ pub enum Theme {
 /// What the user chose; every field has a default, so a fresh database reads as [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     /// Speech model id from the manifest (e.g. `whisper-base.en`); `None`: the default model.
     pub model: Option<String>,

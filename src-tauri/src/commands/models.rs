@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// One downloadable file of a model (a variant), as the models view lists it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelRow {
     /// `model/variant`, what the other model commands take.
     pub id: String,
@@ -27,7 +27,6 @@ pub struct ModelRow {
     /// The model in words.
     pub description: String,
     /// Its size on disk.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size_bytes: u64,
     /// In one of the model dirs.
     pub installed: bool,

@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// A note with what the detail view shows beside it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteDetail {
     /// The note.
     pub note: Note,
@@ -25,12 +25,11 @@ pub struct NoteDetail {
 
 /// A tag and how many notes carry it.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TagCount {
     /// The tag.
     pub tag: String,
     /// Notes with it.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub count: u64,
 }
 

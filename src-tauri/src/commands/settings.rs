@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// Facts about this install, shown in Settings.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppInfo {
     /// The app's version.
     pub version: String,
@@ -22,7 +22,7 @@ pub struct AppInfo {
 
 /// A microphone.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Microphone {
     /// Its name (what the `microphone` setting holds).
     pub name: String,

@@ -16,7 +16,7 @@ use crate::state::AppState;
 /// Where the notes stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum VaultState {
     /// No notes yet: the first passphrase creates them.
     New,
@@ -28,7 +28,7 @@ pub enum VaultState {
 
 /// What the lock view needs to know.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VaultStatus {
     /// Where the notes stand.
     pub state: VaultState,
@@ -40,7 +40,7 @@ pub struct VaultStatus {
 
 /// An unlock's result.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Unlocked {
     /// Set when this unlock created the vault: show it once, the user writes it down.
     pub recovery_key: Option<String>,

@@ -5,7 +5,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 
 import type { AppError } from "./bindings/AppError";
 import type { AppInfo } from "./bindings/AppInfo";
-import type { ExportFormat } from "./bindings/ExportFormat";
+import type { NoteFormat } from "./bindings/NoteFormat";
 import type { Hit } from "./bindings/Hit";
 import type { JobEvent } from "./bindings/JobEvent";
 import type { ListOptions } from "./bindings/ListOptions";
@@ -22,7 +22,7 @@ import type { VaultStatus } from "./bindings/VaultStatus";
 
 export type * from "./bindings/AppError";
 export type * from "./bindings/AppInfo";
-export type * from "./bindings/ExportFormat";
+export type * from "./bindings/NoteFormat";
 export type * from "./bindings/Hit";
 export type * from "./bindings/JobEvent";
 export type * from "./bindings/JobKind";
@@ -89,7 +89,7 @@ export const deleteNote = (id: number) => call<void>("delete_note", { id });
 export const addTextNote = (title: string, body: string, dictated: boolean) =>
   call<number>("add_text_note", { title, body, dictated });
 /** Writes the note in `format` to `path` (a path the save dialog returned). */
-export const exportNote = (id: number, format: ExportFormat, path: string) =>
+export const exportNote = (id: number, format: NoteFormat, path: string) =>
   call<void>("export_note", { id, format, path });
 /** The note's audio from `startMs` to `endMs` as WAV bytes (decrypted by the core). */
 export const noteAudio = (id: number, startMs: number, endMs: number) =>

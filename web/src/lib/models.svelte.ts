@@ -33,8 +33,10 @@ export function createModels() {
       return error;
     },
     /** Installed speech models, for the Settings model choice. */
+    /** Installed speech models, one row per model (the `model` setting names a model, not a variant). */
     get speechInstalled() {
-      return rows.filter((m) => m.kind === SPEECH_KIND && m.installed);
+      const seen = new Set<string>();
+      return rows.filter((m) => m.kind === SPEECH_KIND && m.installed && !seen.has(m.model) && seen.add(m.model));
     },
     downloadJob(id: string): number | undefined {
       return downloads[id];

@@ -40,8 +40,11 @@ export function hit(id: number, over: Partial<Hit> = {}): Hit {
 }
 
 export function model(id: string, over: Partial<ModelRow> = {}): ModelRow {
+  const [modelId, variant = "f16"] = id.split("/");
   return {
     id,
+    model: modelId,
+    variant,
     kind: "whisper",
     description: `Model ${id}`,
     size_bytes: 142_000_000,

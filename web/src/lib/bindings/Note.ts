@@ -2,4 +2,39 @@
 import type { Segment } from "./Segment";
 import type { Source } from "./Source";
 
-export type Note = { id: number, created_at: number, updated_at: number, title: string, body: string, source: Source, segments: Array<Segment>, tags: Array<string>, };
+/**
+ * A saved note.
+ */
+export type Note = { 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Seconds since the Unix epoch.
+ */
+created_at: number, 
+/**
+ * Seconds since the Unix epoch.
+ */
+updated_at: number, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Full text.
+ */
+body: string, 
+/**
+ * Where it came from.
+ */
+source: Source, 
+/**
+ * Timed segments (empty for typed notes).
+ */
+segments: Array<Segment>, 
+/**
+ * Tags.
+ */
+tags: Array<string>, };

@@ -2,4 +2,15 @@
 import type { Note } from "./Note";
 import type { StoredRecording } from "./StoredRecording";
 
-export type NoteDetail = { note: Note, recording: StoredRecording | null, };
+/**
+ * A note with what the detail view shows beside it.
+ */
+export type NoteDetail = { 
+/**
+ * The note.
+ */
+note: Note, 
+/**
+ * Its audio, if it has any.
+ */
+recording: StoredRecording | null, };

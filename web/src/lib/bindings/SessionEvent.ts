@@ -2,4 +2,47 @@
 import type { Segment } from "./Segment";
 import type { StopReason } from "./StopReason";
 
-export type SessionEvent = { "type": "ready", device: string | null, } | { "type": "level", rms_db: number, peak_db: number, } | { "type": "partial" } & Segment | { "type": "final" } & Segment | { "type": "device_changed", device: string, reason: string, } | { "type": "error", code: string, message: string, } | { "type": "saved", id: number, } | { "type": "stopped", audio_ms: number, reason: StopReason, };
+/**
+ * What a session reports, in order.
+ */
+export type SessionEvent = { "type": "ready", 
+/**
+ * The microphone's name; `None` when the caller feeds the audio.
+ */
+device: string | null, } | { "type": "level", 
+/**
+ * Root-mean-square level.
+ */
+rms_db: number, 
+/**
+ * Peak level.
+ */
+peak_db: number, } | { "type": "partial" } & Segment | { "type": "final" } & Segment | { "type": "device_changed", 
+/**
+ * The device now recording.
+ */
+device: string, 
+/**
+ * What happened, in words.
+ */
+reason: string, } | { "type": "error", 
+/**
+ * A stable code (see [`SessionError::code`]).
+ */
+code: string, 
+/**
+ * What happened, in words.
+ */
+message: string, } | { "type": "saved", 
+/**
+ * The note's id.
+ */
+id: number, } | { "type": "stopped", 
+/**
+ * Audio the session received (ms).
+ */
+audio_ms: number, 
+/**
+ * Why it ended.
+ */
+reason: StopReason, };

@@ -1,0 +1,344 @@
+//! The real app, end to end: its release binary driven through tauri-driver and
+//! WebKitWebDriver under Xvfb (`make test` runs this file under `xvfb-run`), with a temporary
+//! data dir, the fixture speech model and embedder, real speech files and a real microphone
+//! path (a private PulseAudio whose virtual source plays real speech). Screenshots of every view
+//! go to `$SOTTO_CACHE/artifacts/app/` (kept, not committed).
+#![cfg(target_os = "linux")]
+
+#[path = "../common/mic.rs"]
+#[allow(dead_code)]
+mod mic;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn cache() -> PathBuf {
+    std::env::var_os("SOTTO_CACHE").map(PathBuf::from).unwrap_or_else(|| dirs_home().join(".cache/sotto"))
+}
+
+fn dirs_home() -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    let path = cache().join("fixtures").join(name);
+    assert!(path.exists(), "missing fixture {} — run `make fixtures`", path.display());
+    path
+}
+
+/// The app cargo built for this test run (`make test` runs it in the release profile).
+fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sotto-app"))
+}
+
+fn tool(name: &str) -> PathBuf {
+    let candidates = [dirs_home().join(".cargo/bin").join(name), PathBuf::from("/usr/bin").join(name)];
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("{name} is missing: `make test` installs it (tauri-driver: cargo install; WebKitWebDriver: webkit2gtk-driver)")
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One app at a time: two would compete for the cores and the screen.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One run of the app under tauri-driver; the driver (and so the app) ends when dropped.
+struct App {
+    client: Client,
+    driver: Child,
+    shots: PathBuf,
+}
+
+impl App {
+    async fn launch(data: &Path, args: &[&Path], passphrase: Option<&str>, pulse: Option<&str>) -> App {
+        assert!(std::env::var_os("DISPLAY").is_some(), "no X display: run under xvfb-run (make test does)");
+        let (port, native_port) = (free_port(), free_port());
+        let mut driver = Command::new(tool("tauri-driver"));
+        driver
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(tool("WebKitWebDriver"))
+            .env("SOTTO_DATA_DIR", data)
+            .env("SOTTO_MODELS_DIR", cache().join("models"))
+            .env("SOTTO_CACHE", cache())
+            .env_remove("SOTTO_PASSPHRASE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(p) = passphrase {
+            driver.env("SOTTO_PASSPHRASE", p);
+        }
+        if let Some(server) = pulse {
+            driver.env("PULSE_SERVER", server);
+        }
+        let driver = driver.spawn().expect("tauri-driver starts");
+        let args: Vec<String> = args.iter().map(|a| a.display().to_string()).collect();
+        let caps = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app_binary(), "args": args },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app: {e}"),
+            }
+        };
+        let shots = cache().join("artifacts/app");
+        std::fs::create_dir_all(&shots).unwrap();
+        App { client, driver, shots }
+    }
+
+    async fn wait(&self, css: &str) -> Element {
+        self.wait_for(css, Duration::from_secs(60)).await
+    }
+
+    async fn wait_for(&self, css: &str, timeout: Duration) -> Element {
+        match self.client.wait().at_most(timeout).for_element(Locator::Css(css)).await {
+            Ok(e) => e,
+            Err(e) => {
+                self.shot("failure").await;
+                panic!("{css} never appeared: {e}");
+            }
+        }
+    }
+
+    /// Wait until `check` holds, re-reading the page every 200 ms.
+    async fn until<F, Fut>(&self, what: &str, timeout: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + timeout;
+        while !check().await {
+            if Instant::now() > deadline {
+                self.shot("failure").await;
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn all(&self, css: &str) -> Vec<Element> {
+        self.client.find_all(Locator::Css(css)).await.unwrap_or_default()
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    async fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.all(css).await {
+            if let Ok(Some(v)) = e.attr(attr).await {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// A screenshot after the next frame (one taken at once can show the previous frame).
+    async fn shot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(self.shots.join(format!("{name}.png")), png);
+        }
+    }
+
+    async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Job rows in `state` whose text contains `label`.
+async fn jobs_in(app: &App, state: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in app.all(&format!("[data-testid=job-item][data-state={state}]")).await {
+        out.push(e.text().await.unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_import_search_edit_delete_and_restart() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let jfk = fixture("jfk.wav");
+    let austen = fixture("librivox/sense_and_sensibility_01_austen_64kb-0870.wav");
+    let not_audio = data.path().join("shopping.txt");
+    std::fs::write(&not_audio, "milk, eggs, bread\n").unwrap();
+    let notes_dir = data.path().join("notes");
+
+    // First run: the files from the command line wait for the new passphrase.
+    let app = App::launch(&notes_dir, &[&jfk, &austen, &not_audio], None, None).await;
+    app.wait("[data-testid=unlock-input]").await;
+    app.shot("lock-new").await;
+    app.type_into("[data-testid=unlock-input]", PASSPHRASE).await;
+    app.type_into("[data-testid=unlock-confirm]", PASSPHRASE).await;
+    app.click("[data-testid=unlock-submit]").await;
+    let key = app.wait("[data-testid=recovery-key]").await.text().await.unwrap();
+    let groups: Vec<&str> = key.split('-').map(str::trim).collect();
+    assert_eq!(groups.len(), 8, "the recovery key is shown once, in 8 groups: {key:?}");
+    app.shot("recovery-key").await;
+    app.click("[data-testid=recovery-done]").await;
+
+    // The two speech files become notes; the text file fails in place and the app goes on.
+    app.until("the imports to finish", Duration::from_secs(120), || async {
+        jobs_in(&app, "done").await.len() == 2 && jobs_in(&app, "failed").await.len() == 1
+    })
+    .await;
+    let failed = jobs_in(&app, "failed").await.join("\n");
+    assert!(failed.contains("shopping.txt"), "{failed}");
+    app.shot("imports").await;
+
+    app.click("[data-testid=nav-notes]").await;
+    app.until("two notes", Duration::from_secs(10), || async { app.all("[data-testid=note-item]").await.len() == 2 }).await;
+    app.shot("notes").await;
+    // Open the JFK note: the list is newest first, so find it by its text.
+    let mut jfk_id = None;
+    for item in app.all("[data-testid=note-item]").await {
+        if item.text().await.unwrap_or_default().to_lowercase().contains("fellow americans") {
+            jfk_id = item.attr("data-note-id").await.unwrap();
+            item.click().await.unwrap();
+        }
+    }
+    let jfk_id = jfk_id.expect("a note titled with JFK's words");
+    let body = app.wait("[data-testid=note-body]").await.prop("value").await.unwrap().unwrap_or_default();
+    assert!(body.to_lowercase().contains("ask not what your country can do for you"), "{body}");
+    let starts = app.attrs("[data-testid=segment]", "data-start-ms").await;
+    assert!(!starts.is_empty() && starts[0] == "0", "timed segments: {starts:?}");
+    app.shot("note-detail").await;
+
+    // Play from the last segment: the recording is decrypted by the core and played.
+    app.all("[data-testid=segment]").await.last().unwrap().click().await.unwrap();
+    app.until("the player to play", Duration::from_secs(10), || async {
+        app.attrs("[data-testid=player]", "data-state").await.first().is_some_and(|s| s == "playing")
+    })
+    .await;
+
+    // Search by meaning: a paraphrase sharing no word with either note finds JFK's first.
+    app.click("[data-testid=nav-search]").await;
+    app.type_into("[data-testid=search-input]", "duty towards the nation").await;
+    app.until("meaning search results", Duration::from_secs(10), || async {
+        app.attrs("[data-testid=search-result]", "data-note-id").await.first() == Some(&jfk_id)
+    })
+    .await;
+    app.shot("search").await;
+
+    // Rename it; a keyword search finds the new title.
+    app.click(&format!("[data-testid=search-result][data-note-id='{jfk_id}']")).await;
+    app.type_into("[data-testid=note-title]", "Inaugural address 1961").await;
+    app.click("[data-testid=note-body]").await; // saves on blur
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.click("[data-testid=nav-search]").await;
+    app.type_into("[data-testid=search-input]", "inaugural").await;
+    app.until("the renamed note", Duration::from_secs(10), || async {
+        app.attrs("[data-testid=search-result]", "data-note-id").await == [jfk_id.clone()]
+    })
+    .await;
+
+    // Delete it, with confirmation.
+    app.click("[data-testid=search-result]").await;
+    app.click("[data-testid=note-delete]").await;
+    app.click("[data-testid=confirm-yes]").await;
+    app.until("the note to go", Duration::from_secs(10), || async {
+        !app.attrs("[data-testid=note-item]", "data-note-id").await.contains(&jfk_id)
+            && !app.all("[data-testid=note-item]").await.is_empty()
+    })
+    .await;
+
+    // The models view lists the variants, the installed default among them.
+    app.click("[data-testid=nav-models]").await;
+    app.until("model rows", Duration::from_secs(10), || async {
+        app.attrs("[data-testid=model-row]", "data-model-id").await.iter().any(|m| m == "whisper-tiny.en/f16")
+    })
+    .await;
+    app.shot("models").await;
+    app.click("[data-testid=nav-settings]").await;
+    app.shot("settings").await;
+    app.quit().await;
+
+    // After a restart (unlocked by $SOTTO_PASSPHRASE) the deleted note is still gone.
+    let app = App::launch(&notes_dir, &[], Some(PASSPHRASE), None).await;
+    app.wait("[data-testid=note-item]").await;
+    let ids = app.attrs("[data-testid=note-item]", "data-note-id").await;
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(!ids.contains(&jfk_id), "deleted note {jfk_id} came back: {ids:?}");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dictation_through_the_virtual_microphone_becomes_a_note() {
+    let _one = ONE_APP.lock().await;
+    let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
+    let data = tempfile::tempdir().unwrap();
+    let app = App::launch(data.path(), &[], Some(PASSPHRASE), Some(&mic.server())).await;
+    app.click("[data-testid=nav-dictate]").await;
+    app.click("[data-testid=record-button]").await;
+    app.wait("[data-testid=level-meter]").await;
+    // Give the microphone a moment to open, then speak into it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let server = mic.server();
+    let jfk = fixture("jfk.wav");
+    let player = tokio::task::spawn_blocking(move || {
+        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(jfk).status()
+    });
+    let mut saw_partial = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !player.is_finished() && Instant::now() < deadline {
+        if app.all("[data-testid=live-text] .partial").await.len() > 0 {
+            saw_partial = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(player.await.unwrap().unwrap().success(), "paplay played the speech");
+    app.shot("dictate-live").await;
+    app.click("[data-testid=record-button]").await; // stop: pending speech becomes final
+    app.until("the final text", Duration::from_secs(20), || async {
+        let text = app.wait("[data-testid=live-text]").await.text().await.unwrap_or_default().to_lowercase();
+        text.contains("ask not") && text.contains("your country")
+    })
+    .await;
+    assert!(saw_partial, "live partial text appeared while speaking");
+    app.shot("dictate-final").await;
+    app.click("[data-testid=save-note]").await;
+    app.click("[data-testid=nav-notes]").await;
+    app.until("the dictated note", Duration::from_secs(10), || async {
+        let mut texts = String::new();
+        for item in app.all("[data-testid=note-item]").await {
+            texts.push_str(&item.text().await.unwrap_or_default().to_lowercase());
+        }
+        texts.contains("ask not") || texts.contains("fellow americans")
+    })
+    .await;
+    app.quit().await;
+    mic.kill();
+}
