@@ -46,7 +46,6 @@ fn main() {
         Ok("macos" | "ios") => println!("cargo::rustc-link-arg=-Wl,-rpath,@executable_path"),
         _ => {}
     }
-    let attributes =
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     tauri_build::try_build(attributes).expect("tauri-build");
 }

@@ -67,7 +67,8 @@ impl Dirs {
     /// The MiniLM embedder's files (search by meaning), from the first model dir that has both.
     pub fn embedder_files(&self) -> Option<crate::notes::EmbedderFiles> {
         self.model_dirs().into_iter().find_map(|d| {
-            let files = crate::notes::EmbedderFiles { onnx: d.join(EMBEDDER_ONNX), tokenizer: d.join(EMBEDDER_TOKENIZER) };
+            let files =
+                crate::notes::EmbedderFiles { onnx: d.join(EMBEDDER_ONNX), tokenizer: d.join(EMBEDDER_TOKENIZER) };
             (files.onnx.is_file() && files.tokenizer.is_file()).then_some(files)
         })
     }

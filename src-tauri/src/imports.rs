@@ -23,11 +23,14 @@ pub fn queue(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<u64> {
     paths
         .into_iter()
         .map(|path| {
-            let label = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let label =
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             let (id, cancel) = state.jobs.start(JobKind::Import, label);
             let app = app.clone();
             // A thread per queued file, waiting for the lane: cheap, and cancel works while queued.
-            let spawned = std::thread::Builder::new().name(format!("sotto-import-{id}")).spawn(move || run(&app, id, &cancel, &path));
+            let spawned = std::thread::Builder::new()
+                .name(format!("sotto-import-{id}"))
+                .spawn(move || run(&app, id, &cancel, &path));
             if let Err(e) = spawned {
                 state.jobs.send(JobEvent::Failed { id, code: "internal".into(), message: e.to_string() });
             }

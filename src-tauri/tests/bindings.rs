@@ -67,7 +67,8 @@ fn the_pages_type_declarations_are_those_of_the_rust_types() {
         return;
     }
     let committed = files(&committed_dir);
-    let stale: Vec<&String> = fresh.keys().chain(committed.keys()).filter(|n| fresh.get(*n) != committed.get(*n)).collect();
+    let stale: Vec<&String> =
+        fresh.keys().chain(committed.keys()).filter(|n| fresh.get(*n) != committed.get(*n)).collect();
     assert!(
         stale.is_empty(),
         "web/src/lib/bindings is stale ({stale:?}): run `SOTTO_UPDATE_BINDINGS=1 cargo test -p sotto-app --features ts --test bindings`"

@@ -95,7 +95,8 @@ fn no_plugin_that_opens_the_machine_to_the_page() {
     for section in ["dependencies", "devDependencies"] {
         for name in package[section].as_object().into_iter().flat_map(|m| m.keys()) {
             assert!(
-                !["@tauri-apps/plugin-shell", "@tauri-apps/plugin-fs", "@tauri-apps/plugin-http"].contains(&name.as_str()),
+                !["@tauri-apps/plugin-shell", "@tauri-apps/plugin-fs", "@tauri-apps/plugin-http"]
+                    .contains(&name.as_str()),
                 "web/package.json uses {name}"
             );
         }

@@ -12,7 +12,11 @@ use crate::state::AppState;
 
 /// Start listening on the chosen microphone; returns once it is open (or failed to open).
 #[tauri::command]
-pub async fn start_dictation(app: AppHandle, state: State<'_, AppState>, on_event: Channel<SessionEvent>) -> AppResult<()> {
+pub async fn start_dictation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    on_event: Channel<SessionEvent>,
+) -> AppResult<()> {
     if state.dictating() {
         return Err(AppError::Busy);
     }

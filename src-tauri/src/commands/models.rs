@@ -53,7 +53,11 @@ pub async fn list_models(state: State<'_, AppState>) -> AppResult<Vec<ModelRow>>
         let mut rows = Vec::new();
         for m in &manifest.models {
             let is_active = m.kind == ModelKind::Whisper && active.as_ref().or(default.as_ref()) == Some(&m.id);
-            for v in m.variants.iter().filter(|v| v.accelerators.iter().all(|a| runnable.contains(a) || *a == Accelerator::Cpu)) {
+            for v in m
+                .variants
+                .iter()
+                .filter(|v| v.accelerators.iter().all(|a| runnable.contains(a) || *a == Accelerator::Cpu))
+            {
                 let recommended = choice.as_ref().is_some_and(|c| c.model == m.id && c.variant == v.id);
                 rows.push(ModelRow {
                     id: format!("{}/{}", m.id, v.id),
@@ -148,7 +152,8 @@ pub async fn verify_model(state: State<'_, AppState>, id: String) -> AppResult<b
         let installed::FileState::Installed { path, .. } = installed::state(variant, &dirs) else {
             return Err(AppError::NotFound(format!("{id} is not installed")));
         };
-        let verdict = installed::verify(variant, &path).map_err(|source| AppError::Io { path: path.display().to_string(), source })?;
+        let verdict = installed::verify(variant, &path)
+            .map_err(|source| AppError::Io { path: path.display().to_string(), source })?;
         Ok(matches!(verdict, installed::Verdict::Ok))
     })
     .await

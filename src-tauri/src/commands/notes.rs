@@ -49,14 +49,24 @@ pub async fn get_note(state: State<'_, AppState>, id: i64) -> AppResult<NoteDeta
 
 /// Change the title and/or the body (`null` keeps it).
 #[tauri::command]
-pub async fn edit_note(state: State<'_, AppState>, id: i64, title: Option<String>, body: Option<String>) -> AppResult<Note> {
+pub async fn edit_note(
+    state: State<'_, AppState>,
+    id: i64,
+    title: Option<String>,
+    body: Option<String>,
+) -> AppResult<Note> {
     let library = state.library()?;
     blocking(move || Ok(library.edit(id, &NoteEdit { title, body })?)).await
 }
 
 /// Add and remove tags; returns the note's tags.
 #[tauri::command]
-pub async fn tag_note(state: State<'_, AppState>, id: i64, add: Vec<String>, remove: Vec<String>) -> AppResult<Vec<String>> {
+pub async fn tag_note(
+    state: State<'_, AppState>,
+    id: i64,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> AppResult<Vec<String>> {
     let library = state.library()?;
     blocking(move || Ok(library.retag(id, &add, &remove)?)).await
 }

@@ -40,5 +40,10 @@ describe("format", () => {
       { text: " (c)", match: false },
     ]);
     expect(highlightParts("plain", "   ")).toEqual([{ text: "plain", match: false }]);
+    expect(highlightParts("other then", "the")).toEqual([
+      { text: "other ", match: false },
+      { text: "the", match: true },
+      { text: "n", match: false },
+    ]);
   });
 });

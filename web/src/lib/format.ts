@@ -71,7 +71,9 @@ export function highlightParts(text: string, query: string): TextPart[] {
     .filter((w) => w.length > 0)
     .sort((a, b) => b.length - a.length);
   if (words.length === 0 || text.length === 0) return text ? [{ text, match: false }] : [];
-  const pattern = new RegExp(`(${words.map(escapeRegExp).join("|")})`, "giu");
+  // At the start of a word only, as the keyword index matches (prefixes, never inside a word:
+  // "the" marks "then" but not "other").
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])(${words.map(escapeRegExp).join("|")})`, "giu");
   const parts: TextPart[] = [];
   let last = 0;
   for (const found of text.matchAll(pattern)) {
