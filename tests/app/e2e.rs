@@ -287,6 +287,19 @@ async fn first_run_import_search_edit_delete_and_restart() {
     app.shot("models").await;
     app.click("[data-testid=nav-settings]").await;
     app.shot("settings").await;
+    // Every view at desktop and phone width, light and dark (looked at, not compared).
+    for (width, height) in [(1280, 800), (360, 740)] {
+        app.client.set_window_size(width, height).await.unwrap();
+        for _theme in 0..2 {
+            app.click("[data-testid=theme-toggle]").await;
+            let theme = app.client.execute("return document.documentElement.dataset.theme ?? ''", vec![]).await.unwrap();
+            let theme = theme.as_str().unwrap_or("toggled").to_string();
+            for view in ["dictate", "notes", "search", "models", "settings"] {
+                app.click(&format!("[data-testid=nav-{view}]")).await;
+                app.shot(&format!("{view}-{width}x{height}-{theme}")).await;
+            }
+        }
+    }
     app.quit().await;
 
     // After a restart (unlocked by $SOTTO_PASSPHRASE) the deleted note is still gone.
