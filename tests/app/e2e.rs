@@ -292,7 +292,8 @@ async fn first_run_import_search_edit_delete_and_restart() {
         app.client.set_window_size(width, height).await.unwrap();
         for _theme in 0..2 {
             app.click("[data-testid=theme-toggle]").await;
-            let theme = app.client.execute("return document.documentElement.dataset.theme ?? ''", vec![]).await.unwrap();
+            let theme =
+                app.client.execute("return document.documentElement.dataset.theme ?? ''", vec![]).await.unwrap();
             let theme = theme.as_str().unwrap_or("toggled").to_string();
             for view in ["dictate", "notes", "search", "models", "settings"] {
                 app.click(&format!("[data-testid=nav-{view}]")).await;
