@@ -331,7 +331,7 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
     let mut saw_partial = false;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !player.is_finished() && Instant::now() < deadline {
-        if app.all("[data-testid=live-text] .partial").await.len() > 0 {
+        if !app.all("[data-testid=live-text] .partial").await.is_empty() {
             saw_partial = true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
