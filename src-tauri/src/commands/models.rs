@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 use sotto::cancel::CancelToken;
-use sotto::models::{
-    Accelerator, Backends, DeviceProfile, Downloader, Manifest, ModelKind, Progress, installed, recommend_whisper,
-};
+use sotto::models::{Backends, DeviceProfile, Downloader, Manifest, ModelKind, Progress, installed, recommend_whisper};
 use tauri::{AppHandle, Manager, State};
 
 use super::blocking;
@@ -53,11 +51,7 @@ pub async fn list_models(state: State<'_, AppState>) -> AppResult<Vec<ModelRow>>
         let mut rows = Vec::new();
         for m in &manifest.models {
             let is_active = m.kind == ModelKind::Whisper && active.as_ref().or(default.as_ref()) == Some(&m.id);
-            for v in m
-                .variants
-                .iter()
-                .filter(|v| v.accelerators.iter().all(|a| runnable.contains(a) || *a == Accelerator::Cpu))
-            {
+            for v in m.variants.iter().filter(|v| v.accelerators.iter().all(|a| runnable.contains(a))) {
                 let recommended = choice.as_ref().is_some_and(|c| c.model == m.id && c.variant == v.id);
                 rows.push(ModelRow {
                     id: format!("{}/{}", m.id, v.id),
