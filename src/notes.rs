@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -15,16 +16,18 @@ use crate::cancel::CancelToken;
 use crate::recording::RecordingError;
 use crate::store::vector::{FlatIndex, VectorIndex, reciprocal_rank_fusion};
 use crate::store::{DB_FILE, KeywordHit, NewNote, Note, NoteSummary, Store, StoreError};
-use crate::text::{EmbedError, Embedder};
+use crate::text::EmbedError;
 use crate::vault::{self, VaultError};
 
 mod audio;
+mod embedder;
 mod organize;
 mod reminders;
 mod settings;
 mod worker;
 
 pub use audio::Interrupted;
+use embedder::LazyEmbedder;
 use worker::Pending;
 
 /// Id of the embedding model in the database (vectors of different models never mix).
@@ -103,7 +106,8 @@ pub struct Hit {
 pub struct Library {
     store: Arc<Mutex<Store>>,
     index: Arc<RwLock<FlatIndex>>,
-    embedder: Option<Arc<Embedder>>,
+    /// Loaded on first use; `None`: no embedder installed (keyword search only).
+    embedder: Option<Arc<LazyEmbedder>>,
     jobs: Option<Sender<i64>>,
     pending: Arc<Pending>,
     worker: Option<JoinHandle<()>>,
@@ -134,15 +138,13 @@ pub struct Opened {
 impl Library {
     /// Open `data_dir` with a passphrase, the OS keyring or the recovery key: the one call a shell
     /// (CLI, app) makes. A passphrase on a data dir without notes creates the library and its
-    /// vault, and the recovery key comes back in `Opened`; `embedder` enables search by meaning.
+    /// vault, and the recovery key comes back in `Opened`; `embedder` enables search by meaning
+    /// (its model loads on first use: a bad model file is an error of that use).
     pub fn unlock(
         data_dir: &Path,
         credential: &vault::Credential,
         embedder: Option<&EmbedderFiles>,
     ) -> Result<Opened, NotesError> {
-        // The embedder first: a vault made by this call must not be followed by an error that
-        // drops its recovery key unseen (`vault recovery-key` would still show it later).
-        let embedder = load_embedder(embedder)?;
         let unlocked = vault::open(data_dir, credential)?;
         let library = Self::open_loaded(data_dir, &unlocked.key, embedder)?;
         Ok(Opened { library, recovery_key: unlocked.recovery_key })
@@ -161,10 +163,12 @@ impl Library {
         key: &vault::Key,
         embedder: Option<&EmbedderFiles>,
     ) -> Result<Self, NotesError> {
-        Self::open_loaded(data_dir, key, load_embedder(embedder)?)
+        Self::open_loaded(data_dir, key, embedder)
     }
 
-    fn open_loaded(data_dir: &Path, key: &vault::Key, embedder: Option<Arc<Embedder>>) -> Result<Self, NotesError> {
+    fn open_loaded(data_dir: &Path, key: &vault::Key, embedder: Option<&EmbedderFiles>) -> Result<Self, NotesError> {
+        // Half the cores: re-indexing and imports are background work and leave room for dictation.
+        let embedder = embedder.map(|files| Arc::new(LazyEmbedder::new(files.clone(), background_threads())));
         let store = match Store::open(&data_dir.join(DB_FILE), key) {
             Err(StoreError::WrongKey) => return Err(VaultError::WrongPassphrase.into()),
             other => other?,
@@ -222,6 +226,17 @@ impl Library {
 
     fn index_mut(&self) -> RwLockWriteGuard<'_, FlatIndex> {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drop the embedder if nothing used it during `idle` (it loads again on the next use);
+    /// returns whether it did. An app calls this now and then to give the memory back.
+    pub fn release_idle_embedder(&self, idle: Duration) -> bool {
+        self.embedder.as_ref().is_some_and(|e| e.release_if_idle(idle))
+    }
+
+    /// Whether the embedder is in memory now.
+    pub fn embedder_loaded(&self) -> bool {
+        self.embedder.as_ref().is_some_and(|e| e.is_loaded())
     }
 
     /// Wait until every note saved before this call is embedded and indexed. [`NotesError::EmbeddingFailed`]
@@ -331,7 +346,7 @@ impl Library {
             let Some(embedder) = self.embedder.as_ref() else { return Ok(Vec::new()) };
             // Failures of other notes are `flush`'s to report: they must not fail this search.
             self.pending.wait(cancel)?;
-            let q = embedder.embed(&[query])?.into_iter().next().unwrap_or_default();
+            let q = embedder.get()?.embed(&[query])?.into_iter().next().unwrap_or_default();
             Ok(self.index().search(&q, depth))
         };
         let hits: Vec<(i64, f64, Option<String>)> = match mode {
@@ -390,13 +405,6 @@ fn excerpt(body: &str) -> String {
         s.push('…');
     }
     s.replace('\n', " ")
-}
-
-/// The embedder from its files, set to half the cores: re-indexing and imports are background
-/// work and leave room for dictation.
-fn load_embedder(files: Option<&EmbedderFiles>) -> Result<Option<Arc<Embedder>>, NotesError> {
-    let Some(files) = files else { return Ok(None) };
-    Ok(Some(Arc::new(Embedder::load(&files.onnx, &files.tokenizer)?.with_threads(background_threads()))))
 }
 
 /// Threads the notes worker embeds with: half the cores, 1 to 4.

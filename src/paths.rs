@@ -27,8 +27,12 @@ pub struct Dirs {
     pub models: Option<PathBuf>,
     /// The app data dir's models (the platform data dir + `sotto/models`), where it has one.
     pub app_models: Option<PathBuf>,
-    /// Sotto's cache root; its `models/` (where test fixtures are made) is searched last.
+    /// Sotto's cache root; its `models/` (where test fixtures are made) is searched after the
+    /// data dirs.
     pub cache: PathBuf,
+    /// Models shipped read-only with an installed app (the `.deb`'s `/usr/share/sotto/models`):
+    /// searched last, so the first launch works offline; never installed into.
+    pub bundled: Option<PathBuf>,
 }
 
 impl Dirs {
@@ -38,6 +42,7 @@ impl Dirs {
             models: None,
             app_models: dirs::data_dir().map(|d| d.join("sotto").join("models")),
             cache: dirs::cache_dir().map(|d| d.join("sotto")).unwrap_or_else(|| PathBuf::from(".sotto-cache")),
+            bundled: None,
         }
     }
 
@@ -47,10 +52,12 @@ impl Dirs {
     }
 
     /// Directories searched for models, in order, each once: `models`, the app data dir's, the
-    /// cache's. The install dir is the first.
+    /// cache's, the bundled one. The install dir is the first (never the bundled one: the cache's
+    /// always comes before it).
     pub fn model_dirs(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
-        for d in self.models.iter().chain(&self.app_models).cloned().chain([self.cache.join("models")]) {
+        let searched = self.models.iter().chain(&self.app_models).cloned().chain([self.cache.join("models")]);
+        for d in searched.chain(self.bundled.clone()) {
             if !out.contains(&d) {
                 out.push(d);
             }
@@ -129,16 +136,21 @@ mod tests {
 
     #[test]
     fn an_override_is_searched_first_and_installed_into() {
-        let dirs = Dirs { models: None, app_models: Some("/data/models".into()), cache: "/cache".into() };
+        let dirs = Dirs { models: None, app_models: Some("/data/models".into()), cache: "/cache".into(), bundled: None };
         assert_eq!(dirs.install_dir(), PathBuf::from("/data/models"));
         assert_eq!(dirs.model_dirs(), [PathBuf::from("/data/models"), PathBuf::from("/cache/models")]);
         let dirs = Dirs { models: Some("/mine".into()), ..dirs };
         assert_eq!(dirs.install_dir(), PathBuf::from("/mine"));
         assert_eq!(dirs.model_dirs().len(), 3);
         // The same dir named twice is searched once; no data dir: the cache takes the downloads.
-        let dirs = Dirs { models: Some("/cache/models".into()), app_models: None, cache: "/cache".into() };
+        let dirs =
+            Dirs { models: Some("/cache/models".into()), app_models: None, cache: "/cache".into(), bundled: None };
         assert_eq!(dirs.model_dirs(), [PathBuf::from("/cache/models")]);
-        assert_eq!(Dirs { models: None, ..dirs }.install_dir(), PathBuf::from("/cache/models"));
+        assert_eq!(Dirs { models: None, ..dirs.clone() }.install_dir(), PathBuf::from("/cache/models"));
+        // The models a package ships are searched last and never installed into.
+        let dirs = Dirs { bundled: Some("/usr/share/sotto/models".into()), ..dirs };
+        assert_eq!(dirs.model_dirs(), [PathBuf::from("/cache/models"), PathBuf::from("/usr/share/sotto/models")]);
+        assert_eq!(dirs.install_dir(), PathBuf::from("/cache/models"));
     }
 
     #[test]

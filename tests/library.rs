@@ -307,8 +307,33 @@ fn an_embedder_whose_output_is_not_one_vector_per_token_is_refused_at_load() {
         }
         let files = EmbedderFiles { onnx, tokenizer: tokenizer.clone() };
         let data = dir.path().join(name);
-        assert!(matches!(Library::open(&data, PASS, Some(&files)), Err(NotesError::Embed(EmbedError::Model { .. }))));
+        // The library opens (the model loads on first use); that use says what is wrong, and
+        // the note is kept and found by keywords.
+        let lib = Library::open(&data, PASS, Some(&files)).unwrap();
+        let id = lib.add(&text_note("a note to embed")).unwrap();
+        let query = lib.search("note", SearchMode::Meaning, 5);
+        assert!(matches!(query, Err(NotesError::Embed(EmbedError::Model { .. }))), "{name}: {query:?}");
+        assert!(matches!(lib.flush(), Err(NotesError::EmbeddingFailed { notes, .. }) if notes == [id]));
+        assert_eq!(ids(&lib.search("note", SearchMode::Keyword, 5).unwrap()), [id]);
     }
+}
+
+#[test]
+fn the_embedder_loads_on_first_use_and_goes_when_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path(), PASS, Some(&minilm())).unwrap();
+    assert!(!lib.embedder_loaded(), "opening the notes loads no model");
+    let cat = lib.add(&text_note("the cat slept on the warm windowsill all afternoon")).unwrap();
+    lib.flush().unwrap();
+    assert!(lib.embedder_loaded(), "a saved note is embedded");
+    assert!(!lib.release_idle_embedder(Duration::from_secs(3600)), "used just now: kept");
+    assert!(lib.release_idle_embedder(Duration::ZERO));
+    assert!(!lib.embedder_loaded());
+    assert_eq!(ids(&lib.search("cat", SearchMode::Keyword, 5).unwrap()), [cat]);
+    assert!(!lib.embedder_loaded(), "a keyword search needs no model");
+    // Loaded again by the next search by meaning, which still finds the note.
+    assert_eq!(ids(&lib.search("a feline napping in the sun", SearchMode::Meaning, 5).unwrap()), [cat]);
+    assert!(lib.embedder_loaded());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sotto::asr::{Job, TranscribeOptions};
 use sotto::cancel::CancelToken;
@@ -25,12 +26,12 @@ pub fn queue(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<u64> {
         .map(|path| {
             let label =
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            let (id, cancel) = state.jobs.start(JobKind::Import, label);
+            let (id, cancel) = state.jobs.start(JobKind::Import, label.clone());
             let app = app.clone();
             // A thread per queued file, waiting for the lane: cheap, and cancel works while queued.
             let spawned = std::thread::Builder::new()
                 .name(format!("sotto-import-{id}"))
-                .spawn(move || run(&app, id, &cancel, &path));
+                .spawn(move || run(&app, id, &cancel, &path, &label));
             if let Err(e) = spawned {
                 state.jobs.send(JobEvent::Failed { id, code: "internal".into(), message: e.to_string() });
             }
@@ -75,9 +76,10 @@ fn recover(app: &AppHandle) {
     });
 }
 
-fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path) {
+fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path, label: &str) {
     let state = app.state::<AppState>();
     let _lane = state.import_lane.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
     let event = if cancel.is_cancelled() {
         JobEvent::Cancelled { id }
     } else {
@@ -90,7 +92,36 @@ fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path) {
             }
         }
     };
+    if let Some((title, body)) = notice(&event, label, started.elapsed(), window_out_of_sight(app)) {
+        use tauri_plugin_notification::NotificationExt;
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            tracing::warn!("cannot show a notification: {e}");
+        }
+    }
     state.jobs.send(event);
+}
+
+/// Imports shorter than this end while the user still looks: no notification.
+const LONG_IMPORT: Duration = Duration::from_secs(10);
+
+/// Whether the main window is hidden, minimised or behind another app's.
+fn window_out_of_sight(app: &AppHandle) -> bool {
+    app.get_webview_window("main").is_none_or(|w| {
+        !w.is_visible().unwrap_or(false) || w.is_minimized().unwrap_or(false) || !w.is_focused().unwrap_or(false)
+    })
+}
+
+/// The desktop notification (title, body) for an import's end: only a long one, finished or
+/// failed (a cancel was the user's own doing) while the window is out of sight.
+fn notice(event: &JobEvent, label: &str, took: Duration, out_of_sight: bool) -> Option<(String, String)> {
+    if !out_of_sight || took < LONG_IMPORT {
+        return None;
+    }
+    match event {
+        JobEvent::Done { .. } => Some(("Import finished".into(), format!("{label} is now a note."))),
+        JobEvent::Failed { message, .. } => Some(("Import failed".into(), format!("{label}: {message}"))),
+        _ => None,
+    }
 }
 
 fn transcribe(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path) -> AppResult<i64> {
@@ -111,4 +142,24 @@ fn transcribe(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::
     };
     let options = TranscribeOptions { language: settings.language.clone(), ..TranscribeOptions::default() };
     Ok(library.add_audio_file(path, &transcriber, &options, &job)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_long_import_that_ends_out_of_sight_is_notified() {
+        let done = JobEvent::Done { id: 1, note_id: Some(7) };
+        let long = LONG_IMPORT + Duration::from_secs(1);
+        assert_eq!(
+            notice(&done, "talk.ogg", long, true),
+            Some(("Import finished".to_string(), "talk.ogg is now a note.".to_string()))
+        );
+        assert_eq!(notice(&done, "talk.ogg", long, false), None, "the user is looking at the window");
+        assert_eq!(notice(&done, "talk.ogg", Duration::from_secs(3), true), None, "a short import");
+        let failed = JobEvent::Failed { id: 1, code: "audio".into(), message: "not audio".into() };
+        assert_eq!(notice(&failed, "x.txt", long, true).unwrap().1, "x.txt: not audio");
+        assert_eq!(notice(&JobEvent::Cancelled { id: 1 }, "x", long, true), None, "the user cancelled it");
+    }
 }

@@ -38,6 +38,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(Config::from_env()))
         .setup(|app| {
             let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,12 +87,19 @@ pub fn run() {
     }
 }
 
-/// Release the speech model once it has been idle for the configured time.
+/// Release the speech model and the embedder once each has been idle for the chosen time.
 fn release_idle_models(app: tauri::AppHandle) {
     let _ = std::thread::Builder::new().name("sotto-idle".into()).spawn(move || {
         loop {
-            std::thread::sleep(Duration::from_secs(5));
-            app.state::<AppState>().speech.release_if_idle();
+            std::thread::sleep(Duration::from_secs(1));
+            let state = app.state::<AppState>();
+            let Some(idle) = state.idle_release() else { continue };
+            state.speech.release_if_idle(idle);
+            if let Ok(library) = state.library()
+                && library.release_idle_embedder(idle)
+            {
+                tracing::info!("embedder released after {idle:?} unused");
+            }
         }
     });
 }

@@ -11,13 +11,9 @@ use sotto::paths::Dirs;
 
 use crate::error::{AppError, AppResult};
 
-/// How long an unused model stays loaded, unless `SOTTO_IDLE_RELEASE_SECS` says otherwise.
-pub const DEFAULT_IDLE_RELEASE: Duration = Duration::from_secs(300);
-
 /// The shared speech model.
 pub struct Speech {
     dirs: Dirs,
-    idle_release: Duration,
     loaded: Mutex<Option<Loaded>>,
 }
 
@@ -29,8 +25,8 @@ struct Loaded {
 
 impl Speech {
     /// Nothing loaded yet.
-    pub fn new(dirs: Dirs, idle_release: Duration) -> Self {
-        Self { dirs, idle_release, loaded: Mutex::new(None) }
+    pub fn new(dirs: Dirs) -> Self {
+        Self { dirs, loaded: Mutex::new(None) }
     }
 
     /// The model `model_id` (a manifest id; `None`: the default), loaded now if it is not.
@@ -53,12 +49,12 @@ impl Speech {
         self.loaded.lock().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 
-    /// Drop the model if nobody used it for the idle time; returns whether it did.
-    pub fn release_if_idle(&self) -> bool {
+    /// Drop the model if nobody used it during `idle`; returns whether it did.
+    pub fn release_if_idle(&self, idle: Duration) -> bool {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        if loaded.as_ref().is_some_and(|l| l.last_used.elapsed() >= self.idle_release) {
+        if loaded.as_ref().is_some_and(|l| l.last_used.elapsed() >= idle) {
             *loaded = None;
-            tracing::info!("speech model released after {:?} unused", self.idle_release);
+            tracing::info!("speech model released after {idle:?} unused");
             return true;
         }
         false

@@ -2,17 +2,19 @@
 //! unlocked library, the speech model, the running dictation and the jobs.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use sotto::dictation::Session;
 use sotto::notes::Library;
 use sotto::paths::Dirs;
+use sotto::store::Settings;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
 use crate::jobs::Jobs;
-use crate::speech::{DEFAULT_IDLE_RELEASE, Speech};
+use crate::speech::Speech;
 
 /// Where the app keeps things, from its environment (the same variables as the CLI).
 pub struct Config {
@@ -22,8 +24,9 @@ pub struct Config {
     pub dirs: Dirs,
     /// `$SOTTO_PASSPHRASE`: unlock at once, without the lock view (tests, kiosks).
     pub passphrase: Option<Zeroizing<String>>,
-    /// How long the speech model stays loaded unused: `$SOTTO_IDLE_RELEASE_SECS`.
-    pub idle_release: Duration,
+    /// `$SOTTO_IDLE_RELEASE_SECS`: how long models stay loaded unused, over the user's setting
+    /// (tests, benchmarks).
+    pub idle_release: Option<Duration>,
 }
 
 impl Config {
@@ -37,16 +40,22 @@ impl Config {
         if let Some(d) = var("SOTTO_CACHE") {
             dirs.cache = PathBuf::from(d);
         }
+        dirs.bundled = bundled_models();
         Config {
             data_dir: var("SOTTO_DATA_DIR").map(PathBuf::from).unwrap_or_else(sotto::paths::default_data_dir),
             dirs,
             passphrase: std::env::var("SOTTO_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Zeroizing::new),
-            idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .map_or(DEFAULT_IDLE_RELEASE, Duration::from_secs),
+            idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs),
         }
     }
+}
+
+/// The models an installed package ships (`/usr/bin/sotto-app` → `/usr/share/sotto/models`,
+/// see `make deb`), where that directory exists.
+fn bundled_models() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("share/sotto/models");
+    dir.is_dir().then_some(dir)
 }
 
 /// Everything the commands share.
@@ -55,6 +64,8 @@ pub struct AppState {
     pub config: Config,
     /// The speech model, loaded on first use.
     pub speech: Speech,
+    /// Seconds models stay loaded unused (0: kept): the user's setting once unlocked.
+    idle_release_secs: AtomicU64,
     /// Imports and downloads.
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
@@ -63,7 +74,7 @@ pub struct AppState {
     library: RwLock<Option<Arc<Library>>>,
     /// The running dictation and its number (a session that ends by itself frees only its own slot).
     dictation: Mutex<Option<(u64, Session)>>,
-    dictations: std::sync::atomic::AtomicU64,
+    dictations: AtomicU64,
     /// Files to import once the library is unlocked (`sotto-app FILE…` before the passphrase).
     waiting_imports: Mutex<Vec<PathBuf>>,
 }
@@ -71,15 +82,17 @@ pub struct AppState {
 impl AppState {
     /// A locked app.
     pub fn new(config: Config) -> Self {
-        let speech = Speech::new(config.dirs.clone(), config.idle_release);
+        let speech = Speech::new(config.dirs.clone());
+        let idle = config.idle_release.unwrap_or(Duration::from_secs(Settings::default().idle_release_secs.into()));
         AppState {
             config,
             speech,
+            idle_release_secs: AtomicU64::new(idle.as_secs()),
             jobs: Jobs::default(),
             import_lane: Mutex::new(()),
             library: RwLock::new(None),
             dictation: Mutex::new(None),
-            dictations: std::sync::atomic::AtomicU64::new(0),
+            dictations: AtomicU64::new(0),
             waiting_imports: Mutex::new(Vec::new()),
         }
     }
@@ -104,9 +117,22 @@ impl AppState {
         *self.library.write().unwrap_or_else(|e| e.into_inner()) = library;
     }
 
+    /// How long models stay loaded unused; `None`: kept.
+    pub fn idle_release(&self) -> Option<Duration> {
+        Some(self.idle_release_secs.load(Ordering::Relaxed)).filter(|&s| s > 0).map(Duration::from_secs)
+    }
+
+    /// Take up the user's settings that the app itself applies (the idle release, unless
+    /// `$SOTTO_IDLE_RELEASE_SECS` overrides it).
+    pub fn apply_settings(&self, settings: &Settings) {
+        if self.config.idle_release.is_none() {
+            self.idle_release_secs.store(settings.idle_release_secs.into(), Ordering::Relaxed);
+        }
+    }
+
     /// A number for the next dictation.
     pub fn next_dictation(&self) -> u64 {
-        self.dictations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+        self.dictations.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Keep the running dictation; [`AppError::Busy`] if one runs already.

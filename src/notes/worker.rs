@@ -12,6 +12,7 @@ use super::{EMBED_MODEL_ID, NotesError};
 use crate::cancel::CancelToken;
 use crate::store::vector::{FlatIndex, VectorIndex};
 use crate::store::{Store, StoreError};
+use super::embedder::LazyEmbedder;
 use crate::text::Embedder;
 
 /// Only the start of huge notes is embedded (keyword search still sees all of it).
@@ -112,7 +113,7 @@ impl Drop for GoneOnDrop {
 /// Start the worker: note ids sent to the returned channel are embedded and indexed; it ends
 /// once the channel is closed and drained.
 pub(super) fn start(
-    embedder: Arc<Embedder>,
+    embedder: Arc<LazyEmbedder>,
     store: Arc<Mutex<Store>>,
     index: Arc<RwLock<FlatIndex>>,
     pending: Arc<Pending>,
@@ -124,7 +125,11 @@ pub(super) fn start(
             // Whatever else is queued goes along: short notes then share inference calls.
             let mut ids = vec![id];
             ids.extend(rx.try_iter().take(EMBED_BATCH - 1));
-            let failed = embed_batch(&embedder, &store, &index, &ids);
+            // Loaded for the first batch (and again after an idle release).
+            let failed = match embedder.get() {
+                Ok(embedder) => embed_batch(&embedder, &store, &index, &ids),
+                Err(e) => ids.iter().map(|&id| (id, e.to_string())).collect(),
+            };
             for (id, why) in &failed {
                 tracing::warn!("note {id}: embedding failed: {why}");
             }

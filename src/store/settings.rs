@@ -11,6 +11,8 @@ use super::{Store, StoreError};
 
 /// Longest audio kept from before dictation starts.
 const MAX_PRE_ROLL_MS: u32 = 10_000;
+/// Longest time an unused model may stay loaded: a day.
+const MAX_IDLE_RELEASE_SECS: u32 = 86_400;
 
 /// Light or dark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +45,9 @@ pub struct Settings {
     pub microphone: Option<String>,
     /// Audio kept from just before the shortcut, in milliseconds (0 to 10000).
     pub pre_roll_ms: u32,
+    /// Seconds a model (speech, embedder) stays loaded unused before its memory is given back
+    /// (0 to 86400; 0 keeps it loaded).
+    pub idle_release_secs: u32,
 }
 
 impl Default for Settings {
@@ -54,6 +59,7 @@ impl Default for Settings {
             theme: Theme::System,
             microphone: None,
             pre_roll_ms: 300,
+            idle_release_secs: 300,
         }
     }
 }
@@ -96,6 +102,10 @@ impl Settings {
         }
         if self.pre_roll_ms > MAX_PRE_ROLL_MS {
             return bad("pre_roll_ms", format!("{} is more than {MAX_PRE_ROLL_MS}", self.pre_roll_ms));
+        }
+        if self.idle_release_secs > MAX_IDLE_RELEASE_SECS {
+            let detail = format!("{} is more than {MAX_IDLE_RELEASE_SECS} (a day)", self.idle_release_secs);
+            return bad("idle_release_secs", detail);
         }
         Ok(())
     }
@@ -184,6 +194,8 @@ mod tests {
             ("theme", json!("purple")),
             ("pre_roll_ms", json!(-1)),
             ("pre_roll_ms", json!(60_000)),
+            ("idle_release_secs", json!(100_000)),
+            ("idle_release_secs", json!(-5)),
             ("language", json!("English")),
             ("shortcut", json!(" ")),
         ] {

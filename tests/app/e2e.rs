@@ -359,3 +359,83 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
     app.quit().await;
     mic.kill();
 }
+
+/// A long speech file: every LibriVox clip of the fixtures, joined, over and over until it lasts
+/// `seconds` (16 kHz mono, as the clips are).
+fn long_speech(path: &Path, seconds: u32) {
+    let dir = fixture("librivox");
+    let mut clips: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    clips.sort();
+    assert!(!clips.is_empty(), "no LibriVox clips in {}", dir.display());
+    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut out = hound::WavWriter::create(path, spec).unwrap();
+    let mut written = 0u64;
+    'fill: loop {
+        for clip in &clips {
+            let mut reader = hound::WavReader::open(clip).unwrap();
+            assert_eq!((reader.spec().sample_rate, reader.spec().channels), (16_000, 1), "{}", clip.display());
+            for s in reader.samples::<i16>() {
+                out.write_sample(s.unwrap()).unwrap();
+                written += 1;
+            }
+            if written >= u64::from(seconds) * 16_000 {
+                break 'fill;
+            }
+        }
+    }
+    out.finalize().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_answers_while_a_long_import_runs() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let long = data.path().join("long-reading.wav");
+    // Long enough that its transcription outlasts everything below on a fast machine.
+    long_speech(&long, 600);
+    let jfk = fixture("jfk.wav");
+    let app = App::launch(&data.path().join("notes"), &[&jfk, &long], Some(PASSPHRASE), None).await;
+    // JFK first (imports run in order), then the long one runs.
+    app.until("the long import to run", Duration::from_secs(60), || async {
+        jobs_in(&app, "done").await.len() == 1 && jobs_in(&app, "running").await.len() == 1
+    })
+    .await;
+    assert!(jobs_in(&app, "running").await[0].contains("long-reading.wav"));
+    app.wait("[data-testid=job-item][data-state=running] [data-testid=job-progress]").await;
+
+    // Every view opens, and search answers as the user types, while the core transcribes.
+    let answers = Duration::from_secs(5);
+    app.click("[data-testid=nav-notes]").await;
+    app.wait_for("[data-testid=note-item]", answers).await;
+    app.click("[data-testid=nav-search]").await;
+    app.type_into("[data-testid=search-input]", "fellow americans").await;
+    app.wait_for("[data-testid=search-result]", answers).await;
+    let typed = app.wait("[data-testid=search-input]").await.prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("fellow americans"), "every key landed");
+    app.click("[data-testid=nav-models]").await;
+    app.wait_for("[data-testid=model-row]", answers).await;
+    app.click("[data-testid=nav-settings]").await;
+    app.click("[data-testid=nav-dictate]").await;
+    app.wait_for("[data-testid=record-button]", answers).await;
+    app.shot("long-import").await;
+    let running = jobs_in(&app, "running").await;
+    assert_eq!(running.len(), 1, "the import outlasted the check (else it proved nothing): {running:?}");
+
+    // Cancel it: it ends as cancelled, and no half-made note is left.
+    app.click("[data-testid=job-item][data-state=running] [data-testid=job-cancel]").await;
+    app.until("the import to be cancelled", Duration::from_secs(30), || async {
+        jobs_in(&app, "cancelled").await.len() == 1
+    })
+    .await;
+    app.click("[data-testid=nav-notes]").await;
+    app.until("the notes list", Duration::from_secs(10), || async {
+        app.all("[data-testid=note-item]").await.len() == 1
+    })
+    .await;
+    app.quit().await;
+}

@@ -41,7 +41,9 @@ pub async fn get_settings(state: State<'_, AppState>) -> AppResult<Settings> {
 #[tauri::command]
 pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_json::Value) -> AppResult<Settings> {
     let library = state.library()?;
-    blocking(move || Ok(library.set_setting(&key, value)?)).await
+    let settings = blocking(move || Ok(library.set_setting(&key, value)?)).await?;
+    state.apply_settings(&settings);
+    Ok(settings)
 }
 
 /// Version and locations.

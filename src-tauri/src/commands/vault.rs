@@ -110,6 +110,10 @@ async fn open(app: AppHandle, credential: Credential) -> AppResult<Unlocked> {
         }
         let embedder = state.config.dirs.embedder_files();
         let opened = Library::unlock(&state.config.data_dir, &credential, embedder.as_ref())?;
+        match opened.library.settings() {
+            Ok(settings) => state.apply_settings(&settings),
+            Err(e) => tracing::warn!("settings unreadable, defaults apply: {e}"),
+        }
         state.set_library(Some(Arc::new(opened.library)));
         crate::imports::after_unlock(&app);
         Ok(Unlocked { recovery_key: opened.recovery_key.map(|k| k.to_string()) })

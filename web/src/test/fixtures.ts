@@ -64,4 +64,5 @@ export const SETTINGS: Settings = {
   theme: "system",
   microphone: null,
   pre_roll_ms: 300,
+  idle_release_secs: 300,
 };

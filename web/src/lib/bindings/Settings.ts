@@ -28,4 +28,9 @@ microphone: string | null,
 /**
  * Audio kept from just before the shortcut, in milliseconds (0 to 10000).
  */
-pre_roll_ms: number, };
+pre_roll_ms: number, 
+/**
+ * Seconds a model (speech, embedder) stays loaded unused before its memory is given back
+ * (0 to 86400; 0 keeps it loaded).
+ */
+idle_release_secs: number, };

@@ -77,6 +77,16 @@ describe("SettingsView", () => {
     expect(screen.queryByTestId("error")).toBeNull();
   });
 
+  it("saves when unused models are released", async () => {
+    const backend = setup({ idle_release_secs: 900 });
+    const select = screen.getByLabelText("Release models") as HTMLSelectElement;
+    await vi.waitFor(() => expect(select.value).toBe("900"));
+    await fireEvent.change(select, { target: { value: "0" } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "idle_release_secs", value: 0 }]),
+    );
+  });
+
   it("saves the theme and applies it to the page", async () => {
     const backend = setup();
     await fireEvent.change(screen.getByLabelText("Theme"), { target: { value: "dark" } });
