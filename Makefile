@@ -59,11 +59,13 @@ app: web
 ## whisper.cpp's libraries (/usr/lib/sotto, found through the binary's rpath) and the default
 ## speech model with the Silero VAD (/usr/share/sotto/models), so the first launch works offline.
 ## `tauri build` is the @tauri-apps/cli npm package (cargo's tauri-cli takes ~18 min to build).
+## `make deb DEB_MODELS=` leaves the models out (bench/app measures both).
 DEB_STAGE = $(CARGO_TARGET_DIR)/deb-stage
+DEB_MODELS ?= ggml-tiny.en.bin silero_vad_16k_sequence.onnx
 deb: app
 	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/lib $(DEB_STAGE)/models
 	cp -L $(CARGO_TARGET_DIR)/release/libwhisper.so $(CARGO_TARGET_DIR)/release/libggml*.so $(DEB_STAGE)/lib/
-	cp -L $(SOTTO_CACHE)/models/ggml-tiny.en.bin $(SOTTO_CACHE)/models/silero_vad_16k_sequence.onnx $(DEB_STAGE)/models/
+	$(if $(strip $(DEB_MODELS)),cp -L $(addprefix $(SOTTO_CACHE)/models/,$(DEB_MODELS)) $(DEB_STAGE)/models/)
 	cd src-tauri && ../web/node_modules/.bin/tauri build --ci --bundles deb \
 	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/lib/sotto":"$(DEB_STAGE)/lib","/usr/share/sotto/models":"$(DEB_STAGE)/models"}}}}}' \
 	  -- --locked
