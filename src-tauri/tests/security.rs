@@ -7,10 +7,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// Plugin and core permissions the page needs: the system's file dialogs, and the events that
-/// carry drops on the window.
-const PLUGIN_PERMISSIONS: &[&str] =
-    &["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open", "dialog:allow-save"];
+/// Plugin and core permissions the page needs: the system's open dialog, and the events that
+/// carry drops on the window. Not `dialog:allow-save`: exports go through a dialog the app opens,
+/// so the page never names a file to write.
+const PLUGIN_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open"];
 
 /// Plugins that would hand the page the machine: never.
 const FORBIDDEN_CRATES: &[&str] =

@@ -1,13 +1,12 @@
 //! The notes and search views: list, open, edit, tag, delete, export, play, search.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 use sotto::export::NoteFormat;
 use sotto::notes::{Hit, SearchMode};
 use sotto::store::{ListOptions, NewNote, Note, NoteEdit, NoteSummary, Source, StoredRecording};
-use tauri::State;
 use tauri::ipc::Response;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
 
 use super::blocking;
 use crate::error::{AppError, AppResult};
@@ -93,15 +92,45 @@ pub async fn add_text_note(state: State<'_, AppState>, title: String, body: Stri
     blocking(move || Ok(library.add(&NewNote { title, body, source, ..NewNote::default() })?)).await
 }
 
-/// Write a note in `format` to `path` (where the save dialog pointed).
+/// Export a note in `format` where the user says in the system's save dialog (`default_name`
+/// offered); returns the path written, `None` when the dialog was dismissed. The dialog is
+/// opened here, not by the page: the page can never name a file to write.
 #[tauri::command]
-pub async fn export_note(state: State<'_, AppState>, id: i64, format: NoteFormat, path: PathBuf) -> AppResult<()> {
+pub async fn export_note(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: i64,
+    format: NoteFormat,
+    default_name: String,
+) -> AppResult<Option<String>> {
     let library = state.library()?;
     blocking(move || {
         let text = sotto::export::note(&library.get(id)?, format);
-        std::fs::write(&path, text).map_err(|source| AppError::Io { path: path.display().to_string(), source })
+        let extension = format.extension();
+        let chosen = app
+            .dialog()
+            .file()
+            .set_title("Export note")
+            .set_file_name(file_name(&default_name, id, extension))
+            .add_filter(extension.to_uppercase(), &[extension])
+            .blocking_save_file();
+        let Some(chosen) = chosen else { return Ok(None) };
+        let path = chosen.into_path().map_err(|e| AppError::Invalid(format!("not a local file: {e}")))?;
+        std::fs::write(&path, text).map_err(|source| AppError::Io { path: path.display().to_string(), source })?;
+        Ok(Some(path.display().to_string()))
     })
     .await
+}
+
+/// `stem.ext` from a title: no path separators or characters some systems refuse, at most 80
+/// characters; `note-ID` when nothing is left.
+fn file_name(title: &str, id: i64, extension: &str) -> String {
+    let cleaned: String =
+        title.chars().map(|c| if c.is_control() || r#"\/:*?"<>|"#.contains(c) { ' ' } else { c }).collect();
+    let words: Vec<&str> = cleaned.split_whitespace().filter(|w| !w.chars().all(|c| c == '.')).collect();
+    let stem: String = words.join(" ").chars().take(80).collect();
+    let stem = stem.trim_matches('.').trim();
+    if stem.is_empty() { format!("note-{id}.{extension}") } else { format!("{stem}.{extension}") }
 }
 
 /// The note's audio from `start_ms` to `end_ms` as WAV bytes (an `ArrayBuffer` on the page,
@@ -120,4 +149,17 @@ pub async fn search_notes(state: State<'_, AppState>, query: String, limit: usiz
         return Ok(Vec::new());
     }
     blocking(move || Ok(library.search(&query, SearchMode::Hybrid, limit.clamp(1, 200))?)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn an_export_is_offered_a_file_name_that_names_no_other_directory() {
+        assert_eq!(file_name("Stand-up: budget / Q3?", 4, "md"), "Stand-up budget Q3.md");
+        assert_eq!(file_name("../../etc/passwd", 4, "txt"), "etc passwd.txt");
+        assert_eq!(file_name(" .. ", 9, "srt"), "note-9.srt");
+        assert_eq!(file_name(&"long ".repeat(40), 1, "vtt").chars().count(), 80 - 1 + 4);
+    }
 }

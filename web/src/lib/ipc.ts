@@ -88,9 +88,10 @@ export const deleteNote = (id: number) => call<void>("delete_note", { id });
 /** Saves dictated or typed text as a note; returns its id. */
 export const addTextNote = (title: string, body: string, dictated: boolean) =>
   call<number>("add_text_note", { title, body, dictated });
-/** Writes the note in `format` to `path` (a path the save dialog returned). */
-export const exportNote = (id: number, format: NoteFormat, path: string) =>
-  call<void>("export_note", { id, format, path });
+/** Exports the note in `format` where the user picks in the save dialog (opened by the app,
+ * `defaultName` offered); the path written, or null when the dialog was dismissed. */
+export const exportNote = (id: number, format: NoteFormat, defaultName: string) =>
+  call<string | null>("export_note", { id, format, defaultName });
 /** The note's audio from `startMs` to `endMs` as WAV bytes (decrypted by the core). */
 export const noteAudio = (id: number, startMs: number, endMs: number) =>
   call<ArrayBuffer>("note_audio", { id, startMs, endMs });

@@ -92,19 +92,24 @@ describe("NoteDetail", () => {
     expect(session.noteId).toBe(1);
   });
 
-  it("exports through the save dialog", async () => {
-    const { backend } = setup({ "plugin:dialog|save": "/home/me/Standup.md", export_note: null });
+  it("exports through the app's save dialog", async () => {
+    const { backend } = setup({ export_note: "/home/me/Standup.md" });
     await screen.findByTestId("note-title");
     await fireEvent.change(screen.getByLabelText("Format"), { target: { value: "md" } });
     await fireEvent.click(screen.getByRole("button", { name: "Export…" }));
     await vi.waitFor(() =>
-      expect(backend.callsOf("export_note")).toEqual([
-        { id: 1, format: "md", path: "/home/me/Standup.md" },
-      ]),
+      expect(backend.callsOf("export_note")).toEqual([{ id: 1, format: "md", defaultName: "Standup" }]),
     );
-    const dialog = backend.callsOf("plugin:dialog|save")[0].options as { defaultPath: string };
-    expect(dialog.defaultPath).toBe("Standup.md");
-    expect(await screen.findByText(/Exported to/)).toBeTruthy();
+    expect(await screen.findByText("Exported to /home/me/Standup.md")).toBeTruthy();
+  });
+
+  it("says nothing when the save dialog is dismissed", async () => {
+    const { backend } = setup({ export_note: null });
+    await screen.findByTestId("note-title");
+    await fireEvent.click(screen.getByRole("button", { name: "Export…" }));
+    await vi.waitFor(() => expect(backend.callsOf("export_note")).toHaveLength(1));
+    expect(screen.queryByText(/Exported to/)).toBeNull();
+    expect(screen.queryByTestId("error")).toBeNull();
   });
 
   it("adds and removes tags", async () => {
