@@ -27,6 +27,9 @@ pub struct Config {
     /// `$SOTTO_IDLE_RELEASE_SECS`: how long models stay loaded unused, over the user's setting
     /// (tests, benchmarks).
     pub idle_release: Option<Duration>,
+    /// `$SOTTO_MODEL_MIRROR`: a base URL tried first for every model file (`<base>/<file>`),
+    /// before the manifest's own sources (an organisation's mirror, an offline test server).
+    pub model_mirror: Option<String>,
 }
 
 impl Config {
@@ -46,6 +49,7 @@ impl Config {
             dirs,
             passphrase: std::env::var("SOTTO_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Zeroizing::new),
             idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs),
+            model_mirror: std::env::var("SOTTO_MODEL_MIRROR").ok().filter(|m| !m.is_empty()),
         }
     }
 }

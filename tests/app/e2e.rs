@@ -9,8 +9,11 @@
 #[allow(dead_code)]
 mod mic;
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -63,6 +66,17 @@ struct App {
 
 impl App {
     async fn launch(data: &Path, args: &[&Path], passphrase: Option<&str>, pulse: Option<&str>) -> App {
+        Self::launch_with(data, args, passphrase, pulse, &[]).await
+    }
+
+    /// [`App::launch`] with more environment variables for the app.
+    async fn launch_with(
+        data: &Path,
+        args: &[&Path],
+        passphrase: Option<&str>,
+        pulse: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> App {
         assert!(std::env::var_os("DISPLAY").is_some(), "no X display: run under xvfb-run (make test does)");
         let (port, native_port) = (free_port(), free_port());
         let mut driver = Command::new(tool("tauri-driver"));
@@ -82,6 +96,7 @@ impl App {
         if let Some(server) = pulse {
             driver.env("PULSE_SERVER", server);
         }
+        driver.envs(env.iter().copied());
         let driver = driver.spawn().expect("tauri-driver starts");
         let args: Vec<String> = args.iter().map(|a| a.display().to_string()).collect();
         let caps = json!({
@@ -437,5 +452,125 @@ async fn the_window_answers_while_a_long_import_runs() {
         app.all("[data-testid=note-item]").await.len() == 1
     })
     .await;
+    app.quit().await;
+}
+
+/// A model mirror on 127.0.0.1: serves `size` bytes (not the real model: its checksum cannot
+/// match) for any path, honours `Range` (resumed downloads), at `rate` bytes per second (0: as
+/// fast as it can).
+struct Mirror {
+    port: u16,
+    rate: Arc<AtomicU64>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Mirror {
+    fn start(size: u64, rate: u64) -> Mirror {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let rate = Arc::new(AtomicU64::new(rate));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (served_rate, log) = (rate.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (rate, log) = (served_rate.clone(), log.clone());
+                std::thread::spawn(move || Self::serve(stream, size, &rate, &log));
+            }
+        });
+        Mirror { port, rate, requests }
+    }
+
+    fn serve(mut stream: TcpStream, size: u64, rate: &AtomicU64, log: &Mutex<Vec<String>>) {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_string();
+        log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
+        let from: u64 = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("range: bytes=").map(|r| r.trim().to_string()))
+            .and_then(|r| r.trim_end_matches('-').parse().ok())
+            .unwrap_or(0);
+        let status = if from > 0 {
+            format!("206 Partial Content\r\nContent-Range: bytes {from}-{}/{size}", size - 1)
+        } else {
+            "200 OK".to_string()
+        };
+        let header = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+            size - from
+        );
+        if stream.write_all(header.as_bytes()).is_err() {
+            return;
+        }
+        let chunk = [0x5au8; 16 * 1024];
+        let mut at = from;
+        while at < size {
+            let n = chunk.len().min((size - at) as usize);
+            if stream.write_all(&chunk[..n]).is_err() {
+                return; // the client hung up (a cancel)
+            }
+            at += n as u64;
+            let rate = rate.load(Ordering::Relaxed);
+            if rate > 0 {
+                std::thread::sleep(Duration::from_secs_f64(n as f64 / rate as f64));
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/models", self.port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_download_shows_progress_cancels_resumes_and_refuses_a_bad_checksum() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let models = data.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    // whisper-tiny.en/q5_1: 32,166,155 bytes in the manifest, not made by the fixtures.
+    let (row, file, size) = ("whisper-tiny.en/q5_1", "ggml-tiny.en-q5_1.bin", 32_166_155);
+    let mirror = Mirror::start(size, 2_000_000);
+    let env = [("SOTTO_MODEL_MIRROR", mirror.url()), ("SOTTO_MODELS_DIR", models.display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::launch_with(&data.path().join("notes"), &[], Some(PASSPHRASE), None, &env).await;
+    let row = format!("[data-testid=model-row][data-model-id='{row}']");
+    app.click("[data-testid=nav-models]").await;
+    app.click(&format!("{row} [data-testid=model-download]")).await;
+
+    // Progress with amount, rate and time left, then Cancel.
+    app.until("download progress with a rate and time left", Duration::from_secs(30), || async {
+        let text = match app.all(&format!("{row} [data-testid=model-progress]")).await.into_iter().next() {
+            Some(e) => e.text().await.unwrap_or_default(),
+            None => String::new(),
+        };
+        text.contains("/s") && text.contains("left")
+    })
+    .await;
+    app.shot("model-download").await;
+    app.click(&format!("{row} [data-testid=model-cancel]")).await;
+    app.wait(&format!("{row} [data-testid=model-download]")).await;
+    assert_eq!(jobs_in(&app, "cancelled").await.len(), 1);
+    assert!(!models.join(file).exists(), "a cancelled download installs nothing");
+
+    // Again, at full speed: it resumes where it stopped, and the bytes (not the real model)
+    // fail the manifest's checksum; the error shows in the row and nothing is installed.
+    mirror.rate.store(0, Ordering::Relaxed);
+    app.click(&format!("{row} [data-testid=model-download]")).await;
+    app.until("the checksum error in the row", Duration::from_secs(60), || async {
+        let text = app.wait(&row).await.text().await.unwrap_or_default();
+        text.contains("checksum mismatch") && text.contains("Not installed")
+    })
+    .await;
+    assert!(!models.join(file).exists(), "a file that fails its checksum is not installed");
+    let requests = mirror.requests.lock().unwrap().clone();
+    assert!(requests.len() >= 2 && requests.iter().all(|r| r.contains(file)), "{requests:?}");
+    app.shot("model-download-failed").await;
     app.quit().await;
 }

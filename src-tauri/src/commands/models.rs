@@ -80,6 +80,13 @@ pub fn download_model(app: AppHandle, state: State<'_, AppState>, id: String) ->
     let (model, variant) = find(&manifest, &id)?;
     let mut requests = vec![variant.download_to(&state.config.dirs.install_dir(), false)];
     requests.extend(model.files.iter().map(|f| f.download_to(&state.config.dirs.install_dir())));
+    if let Some(mirror) = &state.config.model_mirror {
+        for request in &mut requests {
+            if let Some(name) = request.dest.file_name() {
+                request.urls.insert(0, format!("{}/{}", mirror.trim_end_matches('/'), name.to_string_lossy()));
+            }
+        }
+    }
     let (job, cancel) = state.jobs.start(JobKind::Download, id);
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
