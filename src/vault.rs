@@ -237,6 +237,15 @@ pub enum Credential {
     RecoveryKey(RecoveryKey),
 }
 
+/// A passphrase does not outlive its credential in memory.
+impl Drop for Credential {
+    fn drop(&mut self) {
+        if let Credential::Passphrase(passphrase) = self {
+            zeroize::Zeroize::zeroize(passphrase);
+        }
+    }
+}
+
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -495,7 +504,23 @@ fn unlock_existing(dir: &Path, credential: &Credential) -> Result<Key, VaultErro
     let v = read_existing(dir)?;
     match credential {
         Credential::Passphrase(passphrase) => unwrap_with_passphrase(&v, passphrase, dir),
-        Credential::Keyring => unlock_with_keyring(dir),
+        Credential::Keyring => {
+            let key = unlock_with_keyring(dir)?;
+            // The keyring may hold the key of a vault since replaced (restored from a backup,
+            // made again): say so here, not as a "wrong passphrase" from the database later.
+            // The sealed recovery key opens only under the right data key (version-1 vaults
+            // have none to check against).
+            if let Some(r) = &v.recovery
+                && let Err(Unsealed::Failed) = unwrap_bytes::<RECOVERY_BYTES>(&key, &r.sealed, &vault_path(dir))
+            {
+                return Err(VaultError::Keyring(
+                    "the keyring holds a key that does not open this data dir's vault (was it restored or \
+                     made again?); unlock with the passphrase, then turn keyring unlock on again"
+                        .into(),
+                ));
+            }
+            Ok(key)
+        }
         Credential::RecoveryKey(rk) => unwrap_with_recovery_key(&v, rk, dir),
     }
 }

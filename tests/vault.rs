@@ -327,6 +327,29 @@ fn keyring_falls_back_to_the_kernel_keyring_without_a_secret_service() {
     fails(&run(&["note", "list"], data.path(), &[no_bus]), "set SOTTO_PASSPHRASE");
 }
 
+#[test]
+fn a_keyring_key_that_does_not_open_the_vault_is_said_so_and_the_passphrase_still_works() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let no_bus = ("DBUS_SESSION_BUS_ADDRESS", Some(NO_BUS));
+    for (dir, text) in [(&a, "a note of A"), (&b, "a note of B")] {
+        ok(&run(&["note", "add", "--text", text], dir.path(), &[("SOTTO_PASSPHRASE", Some(PASS))]));
+        ok(&run(&["vault", "keyring-on"], dir.path(), &[("SOTTO_PASSPHRASE", Some(PASS)), no_bus]));
+    }
+    // A restored from B's backup: A's keyring entry still holds A's own, old key.
+    for file in [VAULT_FILE, sotto::store::DB_FILE] {
+        std::fs::copy(b.path().join(file), a.path().join(file)).unwrap();
+    }
+    let list = run(&["note", "list"], a.path(), &[no_bus]);
+    fails_after_warnings(&list, "set SOTTO_PASSPHRASE");
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert!(stderr.contains("does not open this data dir's vault"), "{stderr}");
+    let listed = ok(&run(&["note", "list"], a.path(), &[("SOTTO_PASSPHRASE", Some(PASS)), no_bus]));
+    assert!(listed.contains("a note of B"), "{listed}");
+    for dir in [&a, &b] {
+        ok(&run(&["vault", "keyring-off"], dir.path(), &[no_bus]));
+    }
+}
+
 /// A private session bus with gnome-keyring's Secret Service on it, its keyring files in a temp
 /// dir; the processes end with it.
 struct SecretService {

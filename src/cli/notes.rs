@@ -7,9 +7,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use sotto::asr::{Job, TranscribeOptions, Transcriber};
 use sotto::export::{NoteFormat, markdown};
-use sotto::notes::{EmbedderFiles, Library, SearchMode};
+use sotto::notes::{EmbedderFiles, Library, NotesError, SearchMode};
 use sotto::store::{DB_FILE, ListOptions, NewNote, NoteEdit, SortBy, Source};
 use sotto::vault::{self, Credential, RecoveryKey};
+use zeroize::Zeroizing;
 
 /// Manage voice notes.
 #[derive(Subcommand)]
@@ -233,37 +234,42 @@ pub fn data_dir(arg: Option<PathBuf>) -> PathBuf {
 }
 
 /// The passphrase: $SOTTO_PASSPHRASE, else asked on the terminal.
-fn passphrase(prompt: &str) -> Result<String> {
+fn passphrase(prompt: &str) -> Result<Zeroizing<String>> {
     if let Ok(p) = std::env::var("SOTTO_PASSPHRASE") {
-        return Ok(p);
+        return Ok(Zeroizing::new(p));
     }
     if std::io::stdin().is_terminal() {
-        return rpassword::prompt_password(prompt).context("cannot read the passphrase");
+        return rpassword::prompt_password(prompt).map(Zeroizing::new).context("cannot read the passphrase");
     }
     bail!("the notes are encrypted: set SOTTO_PASSPHRASE or run in a terminal to be asked")
 }
 
 /// A new passphrase: `$var`, else typed twice on the terminal (a typo would lock the notes).
-fn new_passphrase(var: &str, prompt: &str) -> Result<String> {
+fn new_passphrase(var: &str, prompt: &str) -> Result<Zeroizing<String>> {
     if let Ok(p) = std::env::var(var) {
-        return Ok(p);
+        return Ok(Zeroizing::new(p));
     }
     if !std::io::stdin().is_terminal() {
         bail!("set {var} or run in a terminal to be asked for the new passphrase");
     }
     for _ in 0..3 {
-        let first = rpassword::prompt_password(prompt).context("cannot read the passphrase")?;
+        let first = Zeroizing::new(rpassword::prompt_password(prompt).context("cannot read the passphrase")?);
         if first.is_empty() {
             eprintln!("The passphrase is empty; try again.");
             continue;
         }
-        let again = rpassword::prompt_password("Type it again: ").context("cannot read the passphrase")?;
+        let again = Zeroizing::new(rpassword::prompt_password("Type it again: ").context("cannot read the passphrase")?);
         if first == again {
             return Ok(first);
         }
         eprintln!("The two differ; try again.");
     }
     bail!("no new passphrase (typed differently three times)")
+}
+
+/// The passphrase as a credential (moved, not copied: the credential wipes it when dropped).
+fn by_passphrase(mut passphrase: Zeroizing<String>) -> Credential {
+    Credential::Passphrase(std::mem::take(&mut *passphrase))
 }
 
 /// The recovery key: $SOTTO_RECOVERY_KEY, else asked on the terminal.
@@ -307,19 +313,19 @@ pub enum VaultCommand {
 pub fn vault_cmd(command: VaultCommand, dir: &Path) -> Result<bool> {
     match command {
         VaultCommand::KeyringOn => {
-            let store = vault::enable_keyring(dir, &Credential::Passphrase(passphrase("Passphrase: ")?))?;
+            let store = vault::enable_keyring(dir, &by_passphrase(passphrase("Passphrase: ")?))?;
             eprintln!("sotto: the notes' key is now in {store}");
         }
         VaultCommand::KeyringOff => vault::disable_keyring(dir)?,
         VaultCommand::Passphrase => {
             let old = passphrase("Current passphrase: ")?;
             // Checked before the new one is asked for.
-            vault::check(dir, &Credential::Passphrase(old.clone()))?;
+            vault::check(dir, &by_passphrase(old.clone()))?;
             let new = new_passphrase("SOTTO_NEW_PASSPHRASE", "New passphrase: ")?;
             vault::change_passphrase(dir, &old, &new)?;
         }
         VaultCommand::RecoveryKey => {
-            let key = vault::recovery_key(dir, &credential(dir)?)?;
+            let key = with_credential(dir, |credential| Ok(vault::recovery_key(dir, credential)?))?;
             println!("{key}");
         }
         VaultCommand::Recover => {
@@ -340,29 +346,40 @@ fn embedder_files() -> Option<EmbedderFiles> {
     super::dirs().embedder_files()
 }
 
-/// How to unlock `dir`: $SOTTO_PASSPHRASE, else the OS keyring if enabled, else a prompt (on a
-/// data dir without notes, for a new passphrase, typed twice).
-fn credential(dir: &Path) -> Result<Credential> {
-    // An explicit passphrase wins; then the keyring if the user turned it on; then a prompt.
+/// Unlock `dir` with `unlock`, given a credential: $SOTTO_PASSPHRASE; else the OS keyring if
+/// the user turned it on (where it fails — no entry, no keyring service, a key that does not
+/// open this vault — a warning, then the passphrase); else a prompt (on a data dir without notes,
+/// for a new passphrase, typed twice). The keyring is read once.
+fn with_credential<T>(dir: &Path, unlock: impl Fn(&Credential) -> Result<T>) -> Result<T> {
     if std::env::var_os("SOTTO_PASSPHRASE").is_none() && vault::keyring_enabled(dir) {
-        match vault::unlock_with_keyring(dir) {
-            Ok(_) => return Ok(Credential::Keyring),
-            Err(e) => tracing::warn!("{e}"),
+        match unlock(&Credential::Keyring) {
+            Ok(unlocked) => return Ok(unlocked),
+            Err(e) if keyring_failed(&e) => tracing::warn!("{e}"),
+            Err(e) => return Err(e),
         }
     }
     if std::env::var_os("SOTTO_PASSPHRASE").is_none() && vault::read(dir)?.is_none() && !dir.join(DB_FILE).exists() {
         if std::io::stdin().is_terminal() {
             eprintln!("sotto: no notes in {} yet; choose a passphrase to encrypt them.", dir.display());
         }
-        return Ok(Credential::Passphrase(new_passphrase("SOTTO_PASSPHRASE", "New passphrase for Sotto's notes: ")?));
+        return unlock(&by_passphrase(new_passphrase("SOTTO_PASSPHRASE", "New passphrase for Sotto's notes: ")?));
     }
-    Ok(Credential::Passphrase(passphrase("Passphrase for Sotto's notes: ")?))
+    unlock(&by_passphrase(passphrase("Passphrase for Sotto's notes: ")?))
 }
 
-/// Unlock the library of `dir` (see `credential`); a new library's recovery key is shown once.
+/// Whether `e` says the keyring could not unlock (so the passphrase is asked for instead).
+fn keyring_failed(e: &anyhow::Error) -> bool {
+    let vault = e.downcast_ref::<vault::VaultError>().or_else(|| match e.downcast_ref::<NotesError>() {
+        Some(NotesError::Vault(v)) => Some(v),
+        _ => None,
+    });
+    matches!(vault, Some(vault::VaultError::Keyring(_) | vault::VaultError::NotInKeyring(_)))
+}
+
+/// Unlock the library of `dir` (see `with_credential`); a new library's recovery key is shown once.
 pub fn open(dir: &Path, with_embedder: bool) -> Result<Library> {
     let files = if with_embedder { embedder_files() } else { None };
-    let opened = Library::unlock(dir, &credential(dir)?, files.as_ref())?;
+    let opened = with_credential(dir, |credential| Ok(Library::unlock(dir, credential, files.as_ref())?))?;
     if let Some(key) = &opened.recovery_key {
         show_new_recovery_key(key);
     }
