@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn an_override_is_searched_first_and_installed_into() {
-        let dirs = Dirs { models: None, app_models: Some("/data/models".into()), cache: "/cache".into(), bundled: None };
+        let dirs =
+            Dirs { models: None, app_models: Some("/data/models".into()), cache: "/cache".into(), bundled: None };
         assert_eq!(dirs.install_dir(), PathBuf::from("/data/models"));
         assert_eq!(dirs.model_dirs(), [PathBuf::from("/data/models"), PathBuf::from("/cache/models")]);
         let dirs = Dirs { models: Some("/mine".into()), ..dirs };

@@ -115,6 +115,13 @@ async fn wrong_bytes_are_never_installed() {
     assert!(matches!(err, DownloadError::Checksum { .. }), "{err:?}");
     assert_nothing_installed(dir.path());
     assert!(!part_path(&dir.path().join(FILE)).exists(), "corrupt bytes are deleted");
+    // Wrong bytes from one mirror, then a mirror that cannot be reached: the wrong bytes are
+    // what the user hears about.
+    let unreachable = "http://127.0.0.1:9/".to_string() + FILE;
+    let err = fetch(&request(vec![server.url("wrong", FILE), unreachable], dir.path()), &Events::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DownloadError::Checksum { .. }), "{err:?}");
     // A good mirror afterwards installs.
     fetch(&request(vec![server.url("ok", FILE)], dir.path()), &Events::default()).await.unwrap();
     assert_installed(dir.path());

@@ -59,9 +59,8 @@ struct Figures {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let arg = |name: &str| -> Option<String> {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-    };
+    let arg =
+        |name: &str| -> Option<String> { args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned() };
     let path = |name: &str| PathBuf::from(arg(name).unwrap_or_else(|| panic!("{name} PATH is required")));
     let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(3);
     let out = path("--out");
@@ -136,7 +135,8 @@ fn main() {
             fmt(*s),
             if ratio.is_finite() { format!("{ratio:.2}") } else { "—".into() }
         ));
-        json_rows.push(json!({"what": what, "empty": finite(*f), "sotto": finite(*s), "target": target_text, "met": met}));
+        json_rows
+            .push(json!({"what": what, "empty": finite(*f), "sotto": finite(*s), "target": target_text, "met": met}));
     }
     md.push_str(
         "\nPSS: proportional set size summed over the app's process and its WebKit processes \
@@ -181,7 +181,11 @@ async fn measure(subject: &Subject, runs: usize, mic: &mic::Daemon) -> Figures {
     let mut figures = Figures::default();
     for run in 0..=runs {
         let warm_up = run == 0;
-        eprintln!("==> {}: {}", subject.name, if warm_up { "warm-up".to_string() } else { format!("run {run}/{runs}") });
+        eprintln!(
+            "==> {}: {}",
+            subject.name,
+            if warm_up { "warm-up".to_string() } else { format!("run {run}/{runs}") }
+        );
         let launched = Launched::start(subject, data.path(), mic).await;
         if warm_up {
             launched.quit().await;
@@ -265,7 +269,8 @@ impl Launched {
     fn pss_mb(&self) -> f64 {
         let exe = self.binary.canonicalize().unwrap();
         let procs = processes();
-        let roots: Vec<u32> = procs.iter().filter(|(_, p)| p.exe.as_deref() == Some(exe.as_path())).map(|(&pid, _)| pid).collect();
+        let roots: Vec<u32> =
+            procs.iter().filter(|(_, p)| p.exe.as_deref() == Some(exe.as_path())).map(|(&pid, _)| pid).collect();
         assert_eq!(roots.len(), 1, "one {} running: {roots:?}", exe.display());
         let mut tree = roots.clone();
         let mut i = 0;
@@ -391,7 +396,9 @@ fn processes() -> HashMap<u32, Proc> {
 fn pss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Pss:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())))
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("Pss:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().ok()))
+        })
         .flatten()
         .unwrap_or(0)
 }

@@ -1,8 +1,9 @@
 //! Audio files becoming notes: from the file dialog, a drop on the window, `sotto-app FILE…`
 //! or "Open with" (forwarded to the running app). One job per file, run one at a time.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sotto::asr::{Job, TranscribeOptions};
@@ -27,6 +28,7 @@ pub fn queue(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<u64> {
             let label =
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
             let (id, cancel) = state.jobs.start(JobKind::Import, label.clone());
+            state.import_lane.join(id);
             let app = app.clone();
             // A thread per queued file, waiting for the lane: cheap, and cancel works while queued.
             let spawned = std::thread::Builder::new()
@@ -64,8 +66,12 @@ fn recover(app: &AppHandle) {
     if pending == 0 {
         return;
     }
-    let (id, _cancel) = state.jobs.start(JobKind::Import, format!("{pending} interrupted recording(s)"));
-    let _lane = state.import_lane.lock().unwrap_or_else(|e| e.into_inner());
+    let (id, cancel) = state.jobs.start(JobKind::Import, format!("{pending} interrupted recording(s)"));
+    state.import_lane.join(id);
+    let Some(_turn) = state.import_lane.wait_turn(id, &cancel) else {
+        state.jobs.send(JobEvent::Cancelled { id });
+        return;
+    };
     let recovered = library.settings().map_err(AppError::from).and_then(|settings| {
         let transcriber = state.speech.get(settings.model.as_deref())?;
         Ok(library.recover_interrupted(&transcriber, &TranscribeOptions::default())?)
@@ -78,9 +84,9 @@ fn recover(app: &AppHandle) {
 
 fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path, label: &str) {
     let state = app.state::<AppState>();
-    let _lane = state.import_lane.lock().unwrap_or_else(|e| e.into_inner());
+    let turn = state.import_lane.wait_turn(id, cancel);
     let started = Instant::now();
-    let event = if cancel.is_cancelled() {
+    let event = if turn.is_none() || cancel.is_cancelled() {
         JobEvent::Cancelled { id }
     } else {
         match transcribe(app, id, cancel, path) {
@@ -99,6 +105,54 @@ fn run(app: &AppHandle, id: u64, cancel: &CancelToken, path: &std::path::Path, l
         }
     }
     state.jobs.send(event);
+}
+
+/// Imports take turns in the order they were queued (whisper already uses every core).
+#[derive(Default)]
+pub struct Lane {
+    queue: Mutex<VecDeque<u64>>,
+    turn: Condvar,
+}
+
+/// A job's turn in the [`Lane`]; the next job's begins when it is dropped.
+pub struct Turn<'l> {
+    lane: &'l Lane,
+    id: u64,
+}
+
+impl Lane {
+    /// Queue job `id` behind the jobs already queued.
+    pub fn join(&self, id: u64) {
+        self.lock().push_back(id);
+    }
+
+    /// Wait for job `id`'s turn; `None` (and out of the queue) once `cancel` is set first.
+    pub fn wait_turn(&self, id: u64, cancel: &CancelToken) -> Option<Turn<'_>> {
+        let mut queue = self.lock();
+        loop {
+            if queue.front() == Some(&id) {
+                return Some(Turn { lane: self, id });
+            }
+            if cancel.is_cancelled() || !queue.contains(&id) {
+                queue.retain(|&queued| queued != id);
+                self.turn.notify_all();
+                return None;
+            }
+            // Woken when a turn ends; the timeout notices a cancel while waiting.
+            queue = self.turn.wait_timeout(queue, Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<u64>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.lane.lock().retain(|&queued| queued != self.id);
+        self.lane.turn.notify_all();
+    }
 }
 
 /// Imports shorter than this end while the user still looks: no notification.
@@ -161,5 +215,37 @@ mod tests {
         let failed = JobEvent::Failed { id: 1, code: "audio".into(), message: "not audio".into() };
         assert_eq!(notice(&failed, "x.txt", long, true).unwrap().1, "x.txt: not audio");
         assert_eq!(notice(&JobEvent::Cancelled { id: 1 }, "x", long, true), None, "the user cancelled it");
+    }
+
+    #[test]
+    fn imports_take_turns_in_the_order_they_were_queued_and_a_cancel_leaves_the_queue() {
+        let lane = Arc::new(Lane::default());
+        for id in 1..=3 {
+            lane.join(id);
+        }
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let cancel_two = CancelToken::new();
+        // Started last first: the turns still go 1, then 3 (2 is cancelled while waiting).
+        let threads: Vec<_> = [3u64, 2, 1]
+            .into_iter()
+            .map(|id| {
+                let (lane, order, cancel) =
+                    (lane.clone(), order.clone(), if id == 2 { cancel_two.clone() } else { CancelToken::new() });
+                std::thread::spawn(move || {
+                    if id == 1 {
+                        std::thread::sleep(Duration::from_millis(300));
+                    }
+                    let turn = lane.wait_turn(id, &cancel);
+                    order.lock().unwrap().push((id, turn.is_some()));
+                    std::thread::sleep(Duration::from_millis(50));
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        cancel_two.cancel();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), [(2, false), (1, true), (3, true)]);
     }
 }

@@ -69,7 +69,7 @@ impl Speech {
 
     /// The file of `model_id`: the default model's best file for this CPU, or the first
     /// installed ggml variant of the chosen model.
-    fn model_path(&self, model_id: Option<&str>) -> AppResult<PathBuf> {
+    pub fn model_path(&self, model_id: Option<&str>) -> AppResult<PathBuf> {
         let manifest = Manifest::embedded();
         let default = manifest.default_model(ModelKind::Whisper).map(|m| m.id.as_str());
         match model_id {

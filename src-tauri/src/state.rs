@@ -13,6 +13,7 @@ use sotto::store::Settings;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
+use crate::imports::Lane;
 use crate::jobs::Jobs;
 use crate::speech::Speech;
 
@@ -48,7 +49,10 @@ impl Config {
             data_dir: var("SOTTO_DATA_DIR").map(PathBuf::from).unwrap_or_else(sotto::paths::default_data_dir),
             dirs,
             passphrase: std::env::var("SOTTO_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Zeroizing::new),
-            idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs),
+            idle_release: std::env::var("SOTTO_IDLE_RELEASE_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .map(Duration::from_secs),
             model_mirror: std::env::var("SOTTO_MODEL_MIRROR").ok().filter(|m| !m.is_empty()),
         }
     }
@@ -74,7 +78,7 @@ pub struct AppState {
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
     /// the cores), in the order they were asked for.
-    pub import_lane: Mutex<()>,
+    pub import_lane: Lane,
     library: RwLock<Option<Arc<Library>>>,
     /// The running dictation and its number (a session that ends by itself frees only its own slot).
     dictation: Mutex<Option<(u64, Session)>>,
@@ -93,7 +97,7 @@ impl AppState {
             speech,
             idle_release_secs: AtomicU64::new(idle.as_secs()),
             jobs: Jobs::default(),
-            import_lane: Mutex::new(()),
+            import_lane: Lane::default(),
             library: RwLock::new(None),
             dictation: Mutex::new(None),
             dictations: AtomicU64::new(0),

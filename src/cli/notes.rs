@@ -258,7 +258,8 @@ fn new_passphrase(var: &str, prompt: &str) -> Result<Zeroizing<String>> {
             eprintln!("The passphrase is empty; try again.");
             continue;
         }
-        let again = Zeroizing::new(rpassword::prompt_password("Type it again: ").context("cannot read the passphrase")?);
+        let again =
+            Zeroizing::new(rpassword::prompt_password("Type it again: ").context("cannot read the passphrase")?);
         if first == again {
             return Ok(first);
         }

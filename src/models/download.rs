@@ -214,6 +214,15 @@ impl Hashes {
     }
 }
 
+/// The error a failed download reports, of those its URLs gave: a mirror that served the wrong
+/// bytes says more than a later one that could not be reached (an offline machine with a local
+/// mirror would otherwise hear only "no network").
+fn keep_worst(last: &mut Option<DownloadError>, e: DownloadError) {
+    if !matches!(last, Some(DownloadError::Checksum { .. })) {
+        *last = Some(e);
+    }
+}
+
 /// `<dest>.part`: where bytes go until verified.
 pub fn part_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().unwrap_or_default().to_os_string();
@@ -321,13 +330,13 @@ impl Downloader {
                     }
                     Err(Failure::Stop(e)) => return Err(e),
                     Err(Failure::NextUrl(e)) => {
-                        last = Some(e);
+                        keep_worst(&mut last, e);
                         break;
                     }
                     Err(Failure::Retry(e)) => {
                         attempt += 1;
                         if attempt > self.retries {
-                            last = Some(e);
+                            keep_worst(&mut last, e);
                             break;
                         }
                         let wait = self.backoff * 2u32.saturating_pow(attempt - 1);

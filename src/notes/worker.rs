@@ -8,11 +8,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::embedder::LazyEmbedder;
 use super::{EMBED_MODEL_ID, NotesError};
 use crate::cancel::CancelToken;
 use crate::store::vector::{FlatIndex, VectorIndex};
 use crate::store::{Store, StoreError};
-use super::embedder::LazyEmbedder;
 use crate::text::Embedder;
 
 /// Only the start of huge notes is embedded (keyword search still sees all of it).

@@ -42,17 +42,20 @@ pub struct ModelRow {
 #[tauri::command]
 pub async fn list_models(state: State<'_, AppState>) -> AppResult<Vec<ModelRow>> {
     let dirs = state.config.dirs.model_dirs();
-    let active = state.library().ok().and_then(|l| l.settings().ok()).and_then(|s| s.model);
+    let chosen = state.library().ok().and_then(|l| l.settings().ok()).and_then(|s| s.model);
+    // The file dictation and imports load: one variant is active, not every variant of the model.
+    let active = state.speech.model_path(chosen.as_deref()).ok();
     blocking(move || {
         let manifest = Manifest::embedded();
         let choice = recommend_whisper(&manifest, &DeviceProfile::detect(), None);
-        let default = manifest.default_model(ModelKind::Whisper).map(|m| m.id.clone());
         let runnable = Backends::built_in().accelerators;
         let mut rows = Vec::new();
         for m in &manifest.models {
-            let is_active = m.kind == ModelKind::Whisper && active.as_ref().or(default.as_ref()) == Some(&m.id);
             for v in m.variants.iter().filter(|v| v.accelerators.iter().all(|a| runnable.contains(a))) {
                 let recommended = choice.as_ref().is_some_and(|c| c.model == m.id && c.variant == v.id);
+                let state = installed::state(v, &dirs);
+                let is_active = m.kind == ModelKind::Whisper
+                    && matches!(&state, installed::FileState::Installed { path, .. } if Some(path) == active.as_ref());
                 rows.push(ModelRow {
                     id: format!("{}/{}", m.id, v.id),
                     model: m.id.clone(),
@@ -60,7 +63,7 @@ pub async fn list_models(state: State<'_, AppState>) -> AppResult<Vec<ModelRow>>
                     kind: m.kind,
                     description: m.description.clone(),
                     size_bytes: u64::try_from(v.bytes).unwrap_or(0),
-                    installed: matches!(installed::state(v, &dirs), installed::FileState::Installed { .. }),
+                    installed: matches!(state, installed::FileState::Installed { .. }),
                     active: is_active,
                     recommended,
                     reason: recommended.then(|| choice.as_ref().map(|c| c.reason.clone())).flatten(),
