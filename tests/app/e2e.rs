@@ -336,8 +336,13 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
     app.click("[data-testid=nav-dictate]").await;
     app.click("[data-testid=record-button]").await;
     app.wait("[data-testid=level-meter]").await;
-    // Give the microphone a moment to open, then speak into it.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Speak once the session says the microphone is open ("ready": "Listening on <device>").
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        let text = app.client.execute("return document.body.innerText", vec![]).await.ok();
+        text.and_then(|t| t.as_str().map(|t| t.contains("Listening on"))).unwrap_or(false)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let server = mic.server();
     let jfk = fixture("jfk.wav");
     let player = tokio::task::spawn_blocking(move || {
