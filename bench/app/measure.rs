@@ -19,6 +19,7 @@ mod mic;
 
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -238,6 +239,8 @@ impl Launched {
             .env("PULSE_SERVER", mic.server())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group: `quit` ends the driver, WebKitWebDriver and the app together.
+            .process_group(0)
             .spawn()
             .expect("tauri-driver starts (bench/app/run installs it)");
         // The driver listening first: its own start is not the app's.
@@ -336,7 +339,8 @@ impl Launched {
 
     async fn quit(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        // tauri-driver leaves its WebKitWebDriver running when killed: end the whole group.
+        let _ = Command::new("kill").args(["--", &format!("-{}", self.driver.id())]).status();
         let _ = self.driver.wait();
     }
 }

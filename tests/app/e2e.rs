@@ -97,6 +97,8 @@ impl App {
             driver.env("PULSE_SERVER", server);
         }
         driver.envs(env.iter().copied());
+        // Its own process group: `quit` ends the driver, WebKitWebDriver and the app together.
+        std::os::unix::process::CommandExt::process_group(&mut driver, 0);
         let driver = driver.spawn().expect("tauri-driver starts");
         let args: Vec<String> = args.iter().map(|a| a.display().to_string()).collect();
         let caps = json!({
@@ -188,7 +190,8 @@ impl App {
 
     async fn quit(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
+        // tauri-driver leaves its WebKitWebDriver running when killed: end the whole group.
+        let _ = Command::new("kill").args(["--", &format!("-{}", self.driver.id())]).status();
         let _ = self.driver.wait();
     }
 }
