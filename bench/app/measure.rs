@@ -34,6 +34,10 @@ const PASSPHRASE: &str = "bench passphrase for the app";
 /// The idle release the Sotto runs use (the default is 5 minutes).
 const IDLE_RELEASE_SECS: u64 = 10;
 
+/// A line of the table: what, the empty app's figure, Sotto's, and the target (a bound, and
+/// whether it is relative to the empty app).
+type Row = (&'static str, f64, f64, Option<(f64, bool)>);
+
 /// One app under test.
 struct Subject {
     name: &'static str,
@@ -98,7 +102,7 @@ fn main() {
 
     let med = |xs: &[f64]| if xs.is_empty() { f64::NAN } else { common::median(xs) };
     // (what, floor, Sotto, target: (bound, relative to the floor?))
-    let mut rows: Vec<(&str, f64, f64, Option<(f64, bool)>)> = sizes.to_vec();
+    let mut rows: Vec<Row> = sizes.to_vec();
     rows.extend([
         ("window mapped (ms)", med(&floor.mapped_ms), med(&app.mapped_ms), None),
         ("page ready (ms)", med(&floor.page_ready_ms), med(&app.page_ready_ms), Some((1.2, true))),
