@@ -465,6 +465,9 @@ impl Worker {
             self.finish_input();
             self.hand_on();
         }
+        if let Some(lost) = self.capture.as_ref().map(Capture::lost_samples).filter(|&n| n > 0) {
+            tracing::warn!("dictation: {lost} microphone samples were dropped (the worker fell behind)");
+        }
         // The microphone is closed before the last events: a shell may open it again at once.
         self.capture = None;
         let finals = self.recogniser.take().map_or_else(Vec::new, |(tx, handle)| {
@@ -473,6 +476,7 @@ impl Worker {
         });
         self.save(cancelled, finals);
         let audio_ms = samples_to_ms(self.received as usize);
+        tracing::debug!("dictation: ended ({reason:?}) after {audio_ms} ms of audio");
         emit(&self.events, SessionEvent::Stopped { audio_ms, reason });
     }
 
@@ -505,6 +509,13 @@ impl Worker {
         let got = capture.read(&mut raw);
         if got > 0 && !self.ready {
             self.ready = true;
+            tracing::debug!(
+                "dictation: first audio from {} after {} ms ({} Hz, {} channels)",
+                capture.name(),
+                capture.running_for().as_millis(),
+                capture.sample_rate(),
+                capture.channels()
+            );
             emit(&self.events, SessionEvent::Ready { device: Some(capture.name().to_string()) });
         }
         let (rate, channels) = (capture.sample_rate(), capture.channels());
@@ -577,6 +588,7 @@ impl Worker {
                 let (sum, peak, n) = std::mem::take(&mut self.level);
                 let rms_db = (10.0 * (sum / n as f64 + 1e-12).log10()) as f32;
                 let peak_db = 20.0 * (peak + 1e-6).log10();
+                tracing::trace!("dictation: level {rms_db:.1} dBFS (peak {peak_db:.1})");
                 emit(&self.events, SessionEvent::Level { rms_db, peak_db });
             }
         }
@@ -667,6 +679,8 @@ impl Recogniser {
                 match event {
                     StreamEvent::Partial(s) => SessionEvent::Partial(s),
                     StreamEvent::Final(s) => {
+                        // Times and sizes only: what the user said stays out of logs.
+                        tracing::debug!("dictation: final {}–{} ms, {} chars", s.start_ms, s.end_ms, s.text.len());
                         self.finals.push(s.clone());
                         SessionEvent::Final(s)
                     }

@@ -222,6 +222,11 @@ impl Stream {
 
     /// Transcribe a closed utterance into its final segment.
     fn finalize(&mut self, utterance: Utterance, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
+        tracing::debug!(
+            "stream: utterance {}–{} ms closed",
+            samples_to_ms(utterance.start_sample as usize),
+            samples_to_ms(utterance.end_sample() as usize)
+        );
         let partial = self.partial.take();
         self.partial_due = 0;
         let lend = self
@@ -266,6 +271,8 @@ impl Stream {
             self.remember(&seg.text);
             self.previous = Some(Previous { utterance, text: seg.text.clone(), context });
             events.push(StreamEvent::Final(seg));
+        } else {
+            tracing::debug!("stream: the utterance held no words");
         }
         Ok(())
     }

@@ -262,6 +262,11 @@ impl Capture {
         std::mem::forget(self);
     }
 
+    /// Time since the stream was started.
+    pub fn running_for(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
     /// Samples dropped because nobody read the ring in time.
     pub fn lost_samples(&self) -> u64 {
         self.lost.load(Ordering::Relaxed)

@@ -62,6 +62,8 @@ struct App {
     client: Client,
     driver: Child,
     shots: PathBuf,
+    /// The app's log (and tauri-driver's): `$SOTTO_CACHE/artifacts/app/<test>.log`.
+    log: PathBuf,
 }
 
 impl App {
@@ -78,6 +80,27 @@ impl App {
         env: &[(&str, &str)],
     ) -> App {
         assert!(std::env::var_os("DISPLAY").is_some(), "no X display: run under xvfb-run (make test does)");
+        let shots = cache().join("artifacts/app");
+        std::fs::create_dir_all(&shots).unwrap();
+        // Named for the test: the test's body runs on its own thread, which libtest names.
+        let test = std::thread::current().name().unwrap_or("app").rsplit("::").next().unwrap_or("app").to_string();
+        let log = shots.join(format!("{test}.log"));
+        // A test's first launch starts its log afresh; a restart in the same test adds to it.
+        static STARTED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        let fresh = {
+            let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+            let fresh = !started.contains(&log);
+            started.push(log.clone());
+            fresh
+        };
+        let mut log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(!fresh)
+            .truncate(fresh)
+            .open(&log)
+            .unwrap();
+        let _ = writeln!(log_file, "--- launch {}", app_binary().display());
         let (port, native_port) = (free_port(), free_port());
         let mut driver = Command::new(tool("tauri-driver"));
         driver
@@ -88,8 +111,10 @@ impl App {
             .env("SOTTO_MODELS_DIR", cache().join("models"))
             .env("SOTTO_CACHE", cache())
             .env_remove("SOTTO_PASSPHRASE")
+            // What the app did, for a failure's message (times and sizes; never what was said).
+            .env("SOTTO_LOG", "warn,sotto=debug,sotto_app=debug")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(log_file.try_clone().unwrap());
         if let Some(p) = passphrase {
             driver.env("SOTTO_PASSPHRASE", p);
         }
@@ -121,9 +146,7 @@ impl App {
                 Err(e) => panic!("no WebDriver session with the app: {e}"),
             }
         };
-        let shots = cache().join("artifacts/app");
-        std::fs::create_dir_all(&shots).unwrap();
-        App { client, driver, shots }
+        App { client, driver, shots, log }
     }
 
     async fn wait(&self, css: &str) -> Element {
@@ -135,7 +158,7 @@ impl App {
             Ok(e) => e,
             Err(e) => {
                 self.shot("failure").await;
-                panic!("{css} never appeared: {e}");
+                panic!("{css} never appeared: {e}\n{}", self.log_tail());
             }
         }
     }
@@ -150,10 +173,17 @@ impl App {
         while !check().await {
             if Instant::now() > deadline {
                 self.shot("failure").await;
-                panic!("timed out waiting for {what}");
+                panic!("timed out waiting for {what}\n{}", self.log_tail());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// The end of the app's log, for a failure's message.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("the app's log ({}), last lines:\n{}", self.log.display(), lines[lines.len().saturating_sub(60)..].join("\n"))
     }
 
     async fn all(&self, css: &str) -> Vec<Element> {
@@ -352,13 +382,20 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
         Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(jfk).status()
     });
     let mut saw_partial = false;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // The meter as the speech plays (ms since play, level 0–100): on a failure, it tells
+    // whether the speech reached the app.
+    let (playing, mut levels) = (Instant::now(), Vec::new());
+    let deadline = playing + Duration::from_secs(30);
     while !player.is_finished() && Instant::now() < deadline {
         if !app.all("[data-testid=live-text] .partial").await.is_empty() {
             saw_partial = true;
         }
+        if let Some(level) = app.attrs("[data-testid=level-meter]", "data-level").await.pop() {
+            levels.push((playing.elapsed().as_millis(), level));
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!("level meter while playing (ms, level): {levels:?}");
     assert!(player.await.unwrap().unwrap().success(), "paplay played the speech");
     app.shot("dictate-live").await;
     app.click("[data-testid=record-button]").await; // stop: pending speech becomes final

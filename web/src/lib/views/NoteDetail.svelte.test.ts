@@ -66,6 +66,24 @@ describe("NoteDetail", () => {
     expect(URL.revokeObjectURL).toHaveBeenCalledWith("blob:sotto/1");
   });
 
+  it("plays a long recording two minutes at a time, each piece after the last", async () => {
+    const long = detail(1);
+    long.recording!.duration_ms = 300_000;
+    const { backend } = setup({ get_note: long, note_audio: new ArrayBuffer(44) });
+    const segments = await screen.findAllByTestId("segment");
+    const player = screen.getByTestId("player") as HTMLAudioElement;
+    await fireEvent.click(segments[1]);
+    await vi.waitFor(() => expect(player.dataset.state).toBe("playing"));
+    expect(backend.callsOf("note_audio")).toEqual([{ id: 1, startMs: 65_500, endMs: 185_500 }]);
+    await fireEvent(player, new Event("ended"));
+    await vi.waitFor(() => expect(backend.callsOf("note_audio")).toHaveLength(2));
+    expect(backend.callsOf("note_audio")[1]).toEqual({ id: 1, startMs: 185_500, endMs: 300_000 });
+    await vi.waitFor(() => expect(player.dataset.state).toBe("playing"));
+    await fireEvent(player, new Event("ended"));
+    expect(player.dataset.state).toBe("paused");
+    expect(backend.callsOf("note_audio")).toHaveLength(2);
+  });
+
   it("has no player without a recording", async () => {
     setup({}, false);
     await screen.findAllByTestId("segment");
