@@ -27,11 +27,13 @@ run: fixtures
 
 ## The whole test suite: unit tests, integration tests with the real model, CLI tests, and the
 ## release binary under QEMU as older CPUs (tests/portable.rs, which runs it as built here).
+## Everything in the release profile: the tests share the release build's dependencies (and
+## its one build of whisper.cpp) instead of building the tree again.
 test: fixtures
 	cargo build --locked --release --bin sotto
 	# Benches are compiled here too (so they never rot) but only run by `make bench`.
-	cargo test --locked --all-targets --no-run
-	cargo test --locked --lib --bins --tests
+	cargo test --locked --release --all-targets --no-run
+	cargo test --locked --release --lib --bins --tests
 	$(MAKE) test-app
 
 ## The app's tests: the page's type check and component tests (vitest), then the app's own
@@ -78,12 +80,14 @@ fixtures:
 build:
 	cargo build --release --bin sotto
 
+## In the release profile, as the tests: build scripts (whisper.cpp's CMake build) and proc-macros
+## are the tests' own, not built again.
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --release --all-targets -- -D warnings
 	# The core as the app and the FFI build it: without the command line's crates.
-	cargo clippy --lib --no-default-features -- -D warnings
-	cargo clippy -p sotto-app --all-targets --features ts -- -D warnings
+	cargo clippy --release --lib --no-default-features -- -D warnings
+	cargo clippy --release -p sotto-app --all-targets --features ts -- -D warnings
 
 ## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).
 measure:
