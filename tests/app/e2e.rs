@@ -395,15 +395,25 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("level meter while playing (ms, level): {levels:?}");
     assert!(player.await.unwrap().unwrap().success(), "paplay played the speech");
+    eprintln!("level meter while playing (ms, level): {levels:?}");
     app.shot("dictate-live").await;
+    // A speaker stops after the last word, not on it: the audio server's buffers still hold the
+    // end of the speech when paplay returns.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
     app.click("[data-testid=record-button]").await; // stop: pending speech becomes final
-    app.until("the final text", Duration::from_secs(20), || async {
-        let text = app.wait("[data-testid=live-text]").await.text().await.unwrap_or_default().to_lowercase();
-        text.contains("fellow americans") && text.contains("what you can do for your country")
+    app.until("the session to end", Duration::from_secs(60), || async {
+        app.attrs("[data-testid=record-button]", "data-state").await.first().is_some_and(|s| s == "idle")
     })
     .await;
+    let finals = app.wait("[data-testid=live-text] .final").await.text().await.unwrap_or_default();
+    let text = finals.to_lowercase();
+    assert!(
+        text.contains("fellow americans") && text.contains("what you can do for your country"),
+        "the final text is JFK's: {finals:?}\n{}",
+        app.log_tail()
+    );
+    assert!(app.all("[data-testid=live-text] .partial").await.is_empty(), "no partial is left after the end");
     assert!(saw_partial, "live partial text appeared while speaking");
     app.shot("dictate-final").await;
     app.click("[data-testid=save-note]").await;
