@@ -329,16 +329,20 @@ impl Launched {
             .status()
             .unwrap();
         assert!(played.success(), "paplay played the speech");
+        // Stopped a second after the speech (as tests/app/e2e.rs), then until the session ends.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         find("[data-testid=record-button]").await.click().await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let text = find("[data-testid=live-text]").await.text().await.unwrap_or_default().to_lowercase();
-            if text.contains("your country") {
+            let button = find("[data-testid=record-button]").await;
+            if button.attr("data-state").await.ok().flatten().as_deref() == Some("idle") {
                 break;
             }
-            assert!(Instant::now() < deadline, "no final text: {text:?}");
+            assert!(Instant::now() < deadline, "the dictation never ended");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let text = find("[data-testid=live-text]").await.text().await.unwrap_or_default().to_lowercase();
+        assert!(text.contains("your country"), "not JFK's words: {text:?}");
     }
 
     async fn quit(mut self) {
