@@ -93,13 +93,8 @@ impl App {
             started.push(log.clone());
             fresh
         };
-        let mut log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(!fresh)
-            .truncate(fresh)
-            .open(&log)
-            .unwrap();
+        let mut log_file =
+            std::fs::OpenOptions::new().create(true).write(true).append(!fresh).truncate(fresh).open(&log).unwrap();
         let _ = writeln!(log_file, "--- launch {}", app_binary().display());
         let (port, native_port) = (free_port(), free_port());
         let mut driver = Command::new(tool("tauri-driver"));
@@ -183,7 +178,11 @@ impl App {
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        format!("the app's log ({}), last lines:\n{}", self.log.display(), lines[lines.len().saturating_sub(60)..].join("\n"))
+        format!(
+            "the app's log ({}), last lines:\n{}",
+            self.log.display(),
+            lines[lines.len().saturating_sub(60)..].join("\n")
+        )
     }
 
     async fn all(&self, css: &str) -> Vec<Element> {
