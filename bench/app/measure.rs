@@ -247,11 +247,13 @@ impl Launched {
             .process_group(0)
             .spawn()
             .expect("tauri-driver starts (bench/app/run installs it)");
-        // The driver listening first: its own start is not the app's.
+        // The driver and its WebKitWebDriver listening first: their start is not the app's.
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver never listened on {port}");
-            std::thread::sleep(Duration::from_millis(20));
+        for port in [port, native_port] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "tauri-driver never listened on {port}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         let caps = json!({"browserName": "wry", "tauri:options": {"application": subject.binary, "args": []}});
         let caps = caps.as_object().unwrap().clone();
