@@ -90,7 +90,9 @@ impl App {
         let fresh = {
             let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
             let fresh = !started.contains(&log);
-            started.push(log.clone());
+            if fresh {
+                started.push(log.clone());
+            }
             fresh
         };
         let mut log_file =
