@@ -2,6 +2,7 @@
 //! the utterances are packed back to back into windows of at most ~28 s, and each window is
 //! transcribed with an encoder window fitted to it. Times map back to the original recording.
 
+use super::transcriber::PassMode;
 use super::{AsrError, Job, Segment, TranscribeOptions, Transcriber};
 use std::collections::VecDeque;
 
@@ -109,7 +110,7 @@ impl Transcriber {
             // Carry the previous window's last words, as whisper does inside one 30 s window.
             let mut opts = options.with_context(&context);
             opts.fit_window = true;
-            let pass = match self.run_pass(&mut state, &window.samples, &opts, language, job, true) {
+            let pass = match self.run_pass(&mut state, &window.samples, &opts, language, job, PassMode::WINDOW) {
                 Ok(p) => p,
                 Err(e) => {
                     result = Err(e);

@@ -3,6 +3,7 @@ use std::time::Instant;
 
 use whisper_rs::WhisperState;
 
+use super::transcriber::PassMode;
 use super::{AsrError, CancelToken, Job, Segment, TranscribeOptions, Transcriber};
 use crate::audio::vad::{Segmenter, Utterance};
 use crate::audio::{ms_to_samples, samples_to_ms};
@@ -319,7 +320,8 @@ impl Stream {
             let heard = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
             let mut options = self.options.with_context(&format!("{context} {heard}"));
             options.fit_window |= self.stream.fit_window;
-            let pass = self.transcriber.run_pass(state, &audio[from..], &options, self.language, job, true)?;
+            let pass =
+                self.transcriber.run_pass(state, &audio[from..], &options, self.language, job, PassMode::LIVE)?;
             let base = samples_to_ms(from);
             pieces.extend(pass.segments.into_iter().map(|p| Segment {
                 start_ms: base + p.start_ms,
@@ -370,23 +372,45 @@ impl Stream {
     }
 }
 
-/// `text` without a sentence of three words or more that repeats the one just before it: tiny
-/// models sometimes say the last sentence twice (seen on LibriVox in room noise, "He might even
-/// have been made amiable himself." twice), and nobody dictates a whole sentence twice in a row.
+/// `text` without what whisper said twice: a run of three words or more repeated right after
+/// itself, and a trailing fragment that starts the sentence before it over. Tiny models loop on
+/// short or noisy audio ("He might even have been made amiable himself." twice on LibriVox in
+/// room noise; "And so my fellow Americans. And" when the decoder was stopped mid-loop), and
+/// nobody dictates the same words twice in a row.
 fn without_repeats(text: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let mut last: Vec<String> = Vec::new();
-    for sentence in text.split_inclusive(['.', '?', '!']) {
-        let words = wer::normalize(sentence);
-        if words.len() >= 3 && words == last {
-            continue;
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let norm: Vec<String> = tokens.iter().map(|t| wer::normalize(t).join(" ")).collect();
+    let mut keep: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        keep.push(i);
+        i += 1;
+        // After each kept word: skip what repeats the run ending here, as often as it does.
+        'skip: loop {
+            let n = keep.len();
+            for k in (3..=n.min(tokens.len() - i)).rev() {
+                let run = keep[n - k..].iter().map(|&j| &norm[j]);
+                if run.clone().eq(&norm[i..i + k]) && run.clone().any(|w| !w.is_empty()) {
+                    i += k;
+                    continue 'skip;
+                }
+            }
+            break;
         }
-        if !words.is_empty() {
-            last = words;
-        }
-        out.push(sentence);
     }
-    out.concat().trim().to_string()
+    // A trailing fragment (no end punctuation) that is the start of the sentence before it.
+    let kept: Vec<&str> = keep.iter().map(|&j| tokens[j]).collect();
+    let text = kept.join(" ");
+    let sentences: Vec<&str> = text.split_inclusive(['.', '?', '!']).collect();
+    if let [.., before, last] = sentences.as_slice()
+        && !last.trim_end().ends_with(['.', '?', '!'])
+    {
+        let (b, l) = (wer::normalize(before), wer::normalize(last));
+        if b.len() >= 3 && !l.is_empty() && l.len() < b.len() && b[..l.len()] == l[..] {
+            return sentences[..sentences.len() - 1].concat().trim().to_string();
+        }
+    }
+    text
 }
 
 /// `pieces` (times from `offset_ms`) as one segment, or `None` when no words were heard.
@@ -513,6 +537,16 @@ mod tests {
         assert_eq!(without_repeats("No. No. Yes, yes."), "No. No. Yes, yes.");
         assert_eq!(without_repeats("Call Ana now. Then go. Call Ana now."), "Call Ana now. Then go. Call Ana now.");
         assert_eq!(without_repeats("ask not"), "ask not");
+        // Loops without punctuation, and a loop cut off by the decoder.
+        assert_eq!(
+            without_repeats("And so my fellow Americans And so my fellow Americans and so my fellow Americans"),
+            "And so my fellow Americans"
+        );
+        assert_eq!(without_repeats("And so my fellow Americans. And"), "And so my fellow Americans.");
+        assert_eq!(without_repeats("I said no. I said"), "I said no.");
+        // A fragment that goes elsewhere is speech.
+        assert_eq!(without_repeats("And so my fellow Americans. Ask"), "And so my fellow Americans. Ask");
+        assert_eq!(without_repeats("Go home. Go"), "Go home. Go");
     }
 
     #[test]

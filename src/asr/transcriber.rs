@@ -146,9 +146,27 @@ impl JobStats {
 pub(crate) struct Pass {
     /// Finished segments, times relative to the start of the audio passed in.
     pub segments: Vec<Segment>,
-    /// With `single_pass`: where whisper stopped because it wanted another encoder pass to go on
+    /// With [`PassMode::single`]: where whisper stopped because it wanted another encoder pass to go on
     /// (ms from the start of the audio); everything from there on is still to be transcribed.
     pub stopped_at_ms: Option<u64>,
+}
+
+/// How [`Transcriber::run_pass`] may use whisper.cpp.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PassMode {
+    /// Encode the audio only once (the caller carries what was not decoded into its next window).
+    pub single: bool,
+    /// Retry a decode that failed whisper.cpp's checks at higher temperatures.
+    pub retries: bool,
+}
+
+impl PassMode {
+    /// A whole file in whisper.cpp's own windows, with its retries.
+    pub const WHOLE: PassMode = PassMode { single: false, retries: true };
+    /// One window of speech packed by the caller, with retries (files).
+    pub const WINDOW: PassMode = PassMode { single: true, retries: true };
+    /// One live utterance: no random retries, the same audio always gives the same text.
+    pub const LIVE: PassMode = PassMode { single: true, retries: false };
 }
 
 /// A loaded Whisper model, shareable across threads; each transcription gets its own state.
@@ -210,7 +228,7 @@ impl Transcriber {
             return Ok(Vec::new());
         }
         let mut state = self.take_state()?;
-        let segments = self.run_pass(&mut state, audio, options, language, job, false).map(|p| p.segments);
+        let segments = self.run_pass(&mut state, audio, options, language, job, PassMode::WHOLE).map(|p| p.segments);
         self.give_back(state);
         report(job, 100);
         segments
@@ -249,7 +267,6 @@ impl Transcriber {
     }
 
     /// One whisper.cpp call over `audio` with `state`; times are relative to the start of `audio`.
-    /// With `single_pass`, whisper.cpp may encode the audio only once.
     ///
     /// When whisper stops decoding before the end of its window, it encodes again from where it
     /// stopped, with the same (fitted, so possibly large) window; a caller that packs audio itself
@@ -261,7 +278,7 @@ impl Transcriber {
         options: &TranscribeOptions,
         language: &'static str,
         job: &Job,
-        single_pass: bool,
+        mode: PassMode,
     ) -> Result<Pass, AsrError> {
         if job.cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
@@ -284,6 +301,14 @@ impl Transcriber {
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
         params.set_no_speech_thold(options.no_speech_threshold);
+        if !mode.retries {
+            // No retry at a higher temperature: its sampling is random (whisper.cpp's generator
+            // is seeded once per state, so the same audio gives different text from call to
+            // call) and on short live utterances it turned "And so my fellow Americans" into
+            // "And so I fell in America Yes! So I fell from America! …". Greedy text that
+            // repeats itself is trimmed by the caller instead.
+            params.set_temperature_inc(0.0);
+        }
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);
@@ -316,7 +341,7 @@ impl Transcriber {
             progress: job.on_progress.as_deref(),
             stats: &job.stats,
             window_ms: audio_ctx as u64 * 20,
-            single_pass,
+            single_pass: mode.single,
             passes: Cell::new(0),
             stopped_at: Cell::new(None),
             max_tokens: max_tokens(audio.len()),
