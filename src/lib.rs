@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod asr;
+pub mod assistant;
 pub mod audio;
 pub mod cancel;
 pub mod dictation;

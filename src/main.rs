@@ -45,7 +45,9 @@ Examples:
   sotto note audio 3 --out memo.wav              the note's audio as WAV
   sotto note edit 3 --title 'Budget call'        retitle (keyword and meaning search follow)
   sotto note tag 3 --add work --remove todo      tags; `sotto note list --tag work`
-  sotto reminder add 'call Ana' --at +2h         reminders: list --due, done, snooze, cancel
+  sotto reminder add 'call Ana' --at +2h         reminders: list, due, done, snooze ID 10m, cancel
+  sotto assistant parse 'remind me to call Ana at 5 pm' --json
+  sotto assistant run --audio command.wav        understand a spoken command and do it
   sotto settings set theme dark                  settings, encrypted with the notes
   sotto search 'what did we decide about the budget'
   sotto models list                              what is installed, what suits this device
@@ -70,8 +72,11 @@ enum Command {
     /// Search notes by words and by meaning.
     Search(cli::notes::SearchArgs),
     /// Reminders: add, list (due), done, snooze, cancel.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "reminders")]
     Reminder(cli::reminders::ReminderCommand),
+    /// Voice commands: parse ("remind me to call Ana at 5 pm") or run them on the notes.
+    #[command(subcommand)]
+    Assistant(cli::assistant::AssistantCommand),
     /// The app's settings (kept encrypted with the notes): get, set.
     #[command(subcommand)]
     Settings(cli::settings::SettingsCommand),
@@ -138,6 +143,7 @@ fn main() -> ExitCode {
         Command::Vault(command) => cli::notes::vault_cmd(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Search(args) => cli::notes::search(args, &cli::notes::data_dir(cli.data_dir)),
         Command::Reminder(command) => cli::reminders::run(command, &cli::notes::data_dir(cli.data_dir)),
+        Command::Assistant(command) => cli::assistant::run(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Settings(command) => cli::settings::run(command, &cli::notes::data_dir(cli.data_dir)),
         Command::Export(args) => cli::notes::export(args, &cli::notes::data_dir(cli.data_dir)),
         Command::EmbedCheck { onnx, tokenizer, reference } => embed_check(&onnx, &tokenizer, &reference),

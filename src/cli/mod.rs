@@ -1,5 +1,6 @@
 //! Subcommands of the `sotto` binary beyond transcription.
 
+pub mod assistant;
 pub mod dictate;
 pub mod models;
 pub mod notes;

@@ -33,18 +33,27 @@ pub enum ReminderCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List pending reminders due now, most overdue first (`list --due`).
+    Due {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Mark a reminder done.
     Done {
         /// Reminder id.
         id: i64,
     },
-    /// Move a reminder to a later time.
+    /// Move a reminder to a later time: `snooze 4 10m` (from now), or `--until WHEN`.
     Snooze {
         /// Reminder id.
         id: i64,
-        /// The new due time.
-        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
-        until: i64,
+        /// How long from now: 90s, 10m, 2h, 1d.
+        #[arg(value_name = "DURATION", value_parser = parse_duration, required_unless_present = "until")]
+        duration: Option<i64>,
+        /// The new due time instead.
+        #[arg(long, value_name = "WHEN", value_parser = parse_when, conflicts_with = "duration")]
+        until: Option<i64>,
     },
     /// Cancel a reminder.
     Cancel {
@@ -55,11 +64,16 @@ pub enum ReminderCommand {
 
 /// Run a `reminder` subcommand.
 pub fn run(command: ReminderCommand, dir: &Path) -> Result<bool> {
+    let command = match command {
+        ReminderCommand::Due { json } => ReminderCommand::List { due: true, all: false, json },
+        c => c,
+    };
     let lib = super::notes::open(dir, false)?;
     match command {
         ReminderCommand::Add { text, at, note } => {
             println!("{}", lib.add_reminder(&NewReminder { due_at: at, text, note_id: note })?);
         }
+        ReminderCommand::Due { .. } => unreachable!("made a list above"),
         ReminderCommand::List { due, all, json } => {
             let list = if due {
                 lib.due_reminders(now())?
@@ -77,8 +91,8 @@ pub fn run(command: ReminderCommand, dir: &Path) -> Result<bool> {
         ReminderCommand::Done { id } => {
             lib.complete_reminder(id)?;
         }
-        ReminderCommand::Snooze { id, until } => {
-            lib.snooze_reminder(id, until)?;
+        ReminderCommand::Snooze { id, duration, until } => {
+            lib.snooze_reminder(id, until.or(duration).expect("clap requires one"))?;
         }
         ReminderCommand::Cancel { id } => {
             lib.cancel_reminder(id)?;
@@ -90,6 +104,11 @@ pub fn run(command: ReminderCommand, dir: &Path) -> Result<bool> {
 fn print_line(r: &Reminder) {
     let note = r.note_id.map(|n| format!("  (note {n})")).unwrap_or_default();
     println!("{:>6}  {:<9} {:>12}  {}{note}", r.id, r.state, r.due_at, r.text);
+}
+
+/// DURATION from now: `10m`, `2h`, `+1d`.
+fn parse_duration(s: &str) -> Result<i64> {
+    parse_when(&format!("+{}", s.trim().trim_start_matches('+')))
 }
 
 /// WHEN: seconds since the epoch, `now`, or `+N` followed by s, m, h or d.
