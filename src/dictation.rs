@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::asr::{
     self, AsrError, Hurry, Job, Segment, Stream, StreamEvent, StreamOptions, TranscribeOptions, Transcriber,
 };
+use crate::assistant::cleanup::CleanupRules;
 use crate::audio::capture::{Capture, CaptureError, DeviceChoice};
 use crate::audio::{AudioError, SAMPLE_RATE, StreamResampler, ms_to_samples, samples_to_ms};
 use crate::cancel::CancelToken;
@@ -162,6 +163,9 @@ pub struct SessionConfig {
     /// every second) as it arrives, and the note is saved at the end ([`SessionEvent::Saved`]).
     /// A crash leaves the journal, which the library recovers the next time it is opened.
     pub save_to: Option<Arc<Library>>,
+    /// Clean-up of the text (fillers, spoken punctuation, replacements…), applied to partials
+    /// and finals; its vocabulary is given to whisper as part of its prompt.
+    pub cleanup: Option<CleanupRules>,
 }
 
 impl Default for SessionConfig {
@@ -173,6 +177,7 @@ impl Default for SessionConfig {
             stop_after_silence_ms: None,
             max_utterance_ms: 10_000,
             save_to: None,
+            cleanup: None,
         }
     }
 }
@@ -237,6 +242,12 @@ impl Session {
         let job = Job { cancel: cancel.clone(), ..Job::default() };
         let mut options = config.transcribe.clone();
         options.vad.max_utterance_ms = config.max_utterance_ms;
+        if let Some(vocabulary) = config.cleanup.as_ref().and_then(CleanupRules::prompt) {
+            options.initial_prompt = Some(match options.initial_prompt.take() {
+                Some(prompt) => format!("{prompt} {vocabulary}"),
+                None => vocabulary,
+            });
+        }
         let stream = Stream::new(transcriber, options, config.stream.clone(), job)?;
         let hurry = stream.hurry();
         // Before any audio: a session that cannot keep what it hears must not start.
@@ -397,6 +408,7 @@ impl Worker {
             received: 0,
             last_speech: 0,
             finals: Vec::new(),
+            cleanup: config.cleanup.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("sotto-recogniser".into())
@@ -623,6 +635,7 @@ struct Recogniser {
     received: u64,
     last_speech: u64,
     finals: Vec<Segment>,
+    cleanup: Option<CleanupRules>,
 }
 
 impl Recogniser {
@@ -673,7 +686,14 @@ impl Recogniser {
     }
 
     fn send(&mut self, events: &mut Vec<StreamEvent>) {
-        for event in events.drain(..) {
+        for mut event in events.drain(..) {
+            if let (Some(rules), StreamEvent::Partial(s) | StreamEvent::Final(s)) = (&self.cleanup, &mut event) {
+                s.text = rules.apply(&s.text);
+                // Only fillers were said ("Um."): nothing to keep.
+                if s.text.is_empty() && matches!(event, StreamEvent::Final(_)) {
+                    continue;
+                }
+            }
             emit(
                 &self.events,
                 match event {

@@ -148,6 +148,26 @@ fn finals_already_made_survive_a_cancel_in_a_later_utterance() {
     assert!(normalize(&jfk_reference()).join(" ").starts_with(&normalize(&kept[0].text).join(" ")), "{kept:?}");
 }
 
+#[test]
+fn a_session_cleans_up_what_it_heard_with_the_users_rules() {
+    let jfk = load_file(&fixture("jfk.wav")).unwrap();
+    let rules = sotto::assistant::cleanup::CleanupRules {
+        replacements: vec![sotto::assistant::cleanup::Replacement {
+            from: "fellow Americans".into(),
+            to: "fellow citizens".into(),
+        }],
+        ..Default::default()
+    };
+    let (session, rx) = start(SessionConfig { cleanup: Some(rules), ..config() });
+    session.feed(&jfk, 16_000, 1).unwrap();
+    session.stop();
+    let events = drain(&rx);
+    let heard = text_of(&finals(&events));
+    assert!(heard.contains("fellow citizens") && !heard.contains("Americans"), "{heard:?}");
+    // Sentences start with a capital, whatever whisper wrote.
+    assert!(finals(&events).iter().all(|f| f.text.starts_with(char::is_uppercase)), "{:?}", finals(&events));
+}
+
 /// The app's microphone delivered JFK in these chunks (16 kHz samples per turn of the worker,
 /// from a run where the first utterance came out "And so I fell in America Yes! So I fell from
 /// America! …" or other random text): the partial made as the speech ended failed whisper.cpp's

@@ -81,11 +81,13 @@ impl FromStr for Intent {
 
 /// What the command is about.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Slots {
     /// The reminder's text or the note's body.
     pub text: Option<String>,
     /// When the reminder is due, in the user's time zone (JSON: `YYYY-MM-DDTHH:MM:SS±HH:MM`).
     #[serde(serialize_with = "rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub due: Option<ZonedDateTime>,
     /// What to search for, or which reminder to cancel.
     pub query: Option<String>,
@@ -93,6 +95,7 @@ pub struct Slots {
 
 /// An utterance understood.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Parsed {
     /// What it asks.
     pub intent: Intent,

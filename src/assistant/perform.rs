@@ -30,6 +30,7 @@ pub enum AssistantError {
 /// What was done.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "done", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Outcome {
     /// A reminder was saved.
     ReminderCreated {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Store, StoreError};
+use crate::assistant::cleanup::CleanupRules;
 
 /// Longest audio kept from before dictation starts.
 const MAX_PRE_ROLL_MS: u32 = 10_000;
@@ -48,6 +49,10 @@ pub struct Settings {
     /// Seconds a model (speech, embedder) stays loaded unused before its memory is given back
     /// (0 to 86400; 0 keeps it loaded).
     pub idle_release_secs: u32,
+    /// Voice commands in the Dictate view: "remind me to call Ana at 5" makes a reminder.
+    pub voice_commands: bool,
+    /// Clean-up of dictated text, the replacements and the vocabulary.
+    pub cleanup: CleanupRules,
 }
 
 impl Default for Settings {
@@ -60,6 +65,8 @@ impl Default for Settings {
             microphone: None,
             pre_roll_ms: 300,
             idle_release_secs: 300,
+            voice_commands: true,
+            cleanup: CleanupRules::default(),
         }
     }
 }
@@ -106,6 +113,9 @@ impl Settings {
         if self.idle_release_secs > MAX_IDLE_RELEASE_SECS {
             let detail = format!("{} is more than {MAX_IDLE_RELEASE_SECS} (a day)", self.idle_release_secs);
             return bad("idle_release_secs", detail);
+        }
+        if let Some(r) = self.cleanup.replacements.iter().find(|r| r.from.trim().is_empty()) {
+            return bad("cleanup", format!("a replacement by {:?} replaces nothing", r.to));
         }
         Ok(())
     }
