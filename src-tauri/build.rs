@@ -36,6 +36,14 @@ const COMMANDS: &[&str] = &[
     "set_setting",
     "app_info",
     "list_microphones",
+    "set_replacements",
+    "run_command",
+    "undo_command",
+    "list_reminders",
+    "due_reminders",
+    "complete_reminder",
+    "snooze_reminder",
+    "cancel_reminder",
 ];
 
 fn main() {

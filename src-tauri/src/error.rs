@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use sotto::asr::AsrError;
+use sotto::assistant::AssistantError;
 use sotto::audio::AudioError;
 use sotto::dictation::SessionError;
 use sotto::notes::NotesError;
@@ -40,6 +41,9 @@ pub enum AppError {
     /// Loading the speech model.
     #[error(transparent)]
     Asr(#[from] AsrError),
+    /// A voice command that cannot be carried out (no time, nothing to remember, no such reminder).
+    #[error(transparent)]
+    Assistant(#[from] AssistantError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -71,6 +75,9 @@ impl AppError {
                 "no_device" => "no_microphone",
                 code => code,
             },
+            AppError::Assistant(AssistantError::Notes(e)) => notes_code(e),
+            AppError::Assistant(AssistantError::NoSuchReminder(_)) => "not_found",
+            AppError::Assistant(_) => "command_incomplete",
             AppError::Io { .. } => "io",
             AppError::Internal(_) => "internal",
         }
@@ -96,6 +103,8 @@ fn notes_code(e: &NotesError) -> &'static str {
         NotesError::Store(StoreError::DiskFull { .. }) => "disk_full",
         NotesError::Store(StoreError::UnknownSetting { .. } | StoreError::BadSetting { .. }) => "bad_setting",
         NotesError::Store(StoreError::BadTag(_) | StoreError::EmptyNote | StoreError::EmptyQuery) => "invalid",
+        NotesError::Store(StoreError::ReminderNotPending { .. }) => "not_pending",
+        NotesError::Store(StoreError::NoSuchReminder(_)) => "not_found",
         NotesError::Store(_) => "store",
         NotesError::Recording(RecordingError::DiskFull { .. }) => "disk_full",
         NotesError::Recording(_) => "recording",

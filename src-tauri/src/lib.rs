@@ -5,6 +5,7 @@ pub mod commands;
 pub mod error;
 mod imports;
 pub mod jobs;
+mod reminders;
 mod speech;
 pub mod state;
 
@@ -48,6 +49,7 @@ pub fn run() {
                 imports::queue(app.handle(), files);
             }
             release_idle_models(app.handle().clone());
+            reminders::watch(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -80,6 +82,14 @@ pub fn run() {
             commands::settings::set_setting,
             commands::settings::app_info,
             commands::settings::list_microphones,
+            commands::settings::set_replacements,
+            commands::assistant::run_command,
+            commands::assistant::undo_command,
+            commands::reminders::list_reminders,
+            commands::reminders::due_reminders,
+            commands::reminders::complete_reminder,
+            commands::reminders::snooze_reminder,
+            commands::reminders::cancel_reminder,
         ]);
     if let Err(e) = builder.run(tauri::generate_context!()) {
         eprintln!("sotto-app: {e}");
@@ -95,6 +105,9 @@ fn release_idle_models(app: tauri::AppHandle) {
             let state = app.state::<AppState>();
             let Some(idle) = state.idle_release() else { continue };
             state.speech.release_if_idle(idle);
+            if state.release_idle_assistant(idle) {
+                tracing::info!("assistant released after {idle:?} unused");
+            }
             if let Ok(library) = state.library()
                 && library.release_idle_embedder(idle)
             {

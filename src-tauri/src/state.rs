@@ -4,12 +4,14 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use sotto::assistant::Assistant;
 use sotto::dictation::Session;
 use sotto::notes::Library;
 use sotto::paths::Dirs;
 use sotto::store::Settings;
+use sotto::text::Embedder;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
@@ -85,6 +87,8 @@ pub struct AppState {
     dictations: AtomicU64,
     /// Files to import once the library is unlocked (`sotto-app FILE…` before the passphrase).
     waiting_imports: Mutex<Vec<PathBuf>>,
+    /// The voice-command assistant (with the embedder, where installed) and when it was last used.
+    assistant: Mutex<Option<(Arc<Assistant>, Instant)>>,
 }
 
 impl AppState {
@@ -102,6 +106,7 @@ impl AppState {
             dictation: Mutex::new(None),
             dictations: AtomicU64::new(0),
             waiting_imports: Mutex::new(Vec::new()),
+            assistant: Mutex::new(None),
         }
     }
 
@@ -167,6 +172,33 @@ impl AppState {
     /// The running dictation, taken out of the state.
     pub fn take_dictation(&self) -> Option<Session> {
         self.dictation.lock().unwrap_or_else(|e| e.into_inner()).take().map(|(_, s)| s)
+    }
+
+    /// The assistant, loaded on first use: the rules, and the embedder's nearest examples where
+    /// the embedding model is installed.
+    pub fn assistant(&self) -> Arc<Assistant> {
+        let mut slot = self.assistant.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((a, used)) = slot.as_mut() {
+            *used = Instant::now();
+            return a.clone();
+        }
+        let loaded = self.config.dirs.embedder_files().and_then(|f| {
+            let embedder = Embedder::load(&f.onnx, &f.tokenizer).and_then(Assistant::with_embedder);
+            embedder.map_err(|e| tracing::warn!("voice commands without the embedder: {e}")).ok()
+        });
+        let assistant = Arc::new(loaded.unwrap_or_else(Assistant::rules_only));
+        *slot = Some((assistant.clone(), Instant::now()));
+        assistant
+    }
+
+    /// Drop the assistant's embedder if it was not used during `idle`.
+    pub fn release_idle_assistant(&self, idle: Duration) -> bool {
+        let mut slot = self.assistant.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|(_, used)| used.elapsed() >= idle) {
+            *slot = None;
+            return true;
+        }
+        false
     }
 
     /// Files waiting for the unlock.

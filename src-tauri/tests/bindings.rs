@@ -11,7 +11,7 @@ use ts_rs::{Config, TS};
 
 /// Every type the page receives or sends, with what they contain.
 fn export_all(dir: &Path) {
-    use sotto_app::commands::{models, notes, settings, vault};
+    use sotto_app::commands::{assistant, models, notes, settings, vault};
     // 64-bit integers (ids, times in ms) arrive as JSON numbers, which JavaScript reads as `number`.
     let cfg = &Config::new().with_large_int("number").with_out_dir(dir);
     let results = [
@@ -30,6 +30,9 @@ fn export_all(dir: &Path) {
         settings::AppInfo::export_all(cfg),
         settings::Microphone::export_all(cfg),
         sotto_app::error::ErrorPayload::export_all(cfg),
+        assistant::Understood::export_all(cfg),
+        assistant::Undo::export_all(cfg),
+        sotto::store::Reminder::export_all(cfg),
     ];
     for r in results {
         r.expect("ts-rs writes the declaration");

@@ -80,13 +80,12 @@ impl FromStr for Intent {
 }
 
 /// What the command is about.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Slots {
     /// The reminder's text or the note's body.
     pub text: Option<String>,
     /// When the reminder is due, in the user's time zone (JSON: `YYYY-MM-DDTHH:MM:SS±HH:MM`).
-    #[serde(serialize_with = "rfc3339")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub due: Option<ZonedDateTime>,
     /// What to search for, or which reminder to cancel.
@@ -110,10 +109,15 @@ pub fn format_due(due: &ZonedDateTime) -> String {
     due.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-fn rfc3339<S: Serializer>(due: &Option<ZonedDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    match due {
-        Some(d) => s.serialize_str(&format_due(d)),
-        None => s.serialize_none(),
+// By hand: the due time as RFC 3339 text, and ts-rs reads no serde attribute it cannot parse.
+impl Serialize for Slots {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Slots", 3)?;
+        out.serialize_field("text", &self.text)?;
+        out.serialize_field("due", &self.due.as_ref().map(format_due))?;
+        out.serialize_field("query", &self.query)?;
+        out.end()
     }
 }
 

@@ -38,4 +38,9 @@ impl Library {
     pub fn cancel_reminder(&self, id: i64) -> Result<Reminder, NotesError> {
         Ok(self.store().cancel_reminder(id)?)
     }
+
+    /// Make a cancelled reminder pending again.
+    pub fn reopen_reminder(&self, id: i64) -> Result<Reminder, NotesError> {
+        Ok(self.store().reopen_reminder(id)?)
+    }
 }

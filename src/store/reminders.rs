@@ -156,6 +156,19 @@ impl Store {
         self.settle_reminder(id, "due_at = ?2", params![id, until])
     }
 
+    /// Make a cancelled reminder pending again (undoing a cancel).
+    pub fn reopen_reminder(&mut self, id: i64) -> Result<Reminder, StoreError> {
+        let n = self
+            .conn
+            .execute("UPDATE reminders SET state = 'pending' WHERE id = ?1 AND state = 'cancelled'", params![id])
+            .map_err(|e| self.err(e))?;
+        let reminder = self.reminder(id)?;
+        if n == 0 {
+            return Err(StoreError::ReminderNotPending { id, state: reminder.state });
+        }
+        Ok(reminder)
+    }
+
     /// Apply `set` to reminder `id` if it is pending; a typed error says why not otherwise.
     fn settle_reminder(&mut self, id: i64, set: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Reminder, StoreError> {
         // One statement checks and changes: two processes cannot both settle the same reminder.
@@ -195,6 +208,9 @@ mod tests {
         assert_eq!(due(&store, 1_000), [call], "due at the second itself");
         assert_eq!(due(&store, 5_000), [call, bins]);
 
+        let cancelled = store.cancel_reminder(later).unwrap();
+        assert_eq!(store.reopen_reminder(later).unwrap().state, ReminderState::Pending);
+        assert!(store.reopen_reminder(later).is_err(), "only a cancelled one reopens: {cancelled:?}");
         let snoozed = store.snooze_reminder(call, 3_000).unwrap();
         assert_eq!((snoozed.due_at, snoozed.state), (3_000, ReminderState::Pending));
         assert_eq!(due(&store, 2_500), [bins]);

@@ -31,6 +31,7 @@ pub async fn start_dictation(
                 vad: state.config.dirs.live_vad().map_err(|e| AppError::Session(e.into()))?,
                 ..TranscribeOptions::default()
             },
+            cleanup: Some(settings.cleanup.clone()),
             ..SessionConfig::default()
         };
         let device = settings.microphone.clone().map_or(DeviceChoice::Default, DeviceChoice::Named);

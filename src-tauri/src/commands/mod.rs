@@ -1,10 +1,12 @@
 //! The page's commands, one module per view. Each makes one core call (or a few lines of
 //! wiring); work that can take long runs on a blocking thread, never on the main one.
 
+pub mod assistant;
 pub mod dictate;
 pub mod jobs;
 pub mod models;
 pub mod notes;
+pub mod reminders;
 pub mod settings;
 pub mod vault;
 

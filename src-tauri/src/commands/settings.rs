@@ -46,6 +46,22 @@ pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_j
     Ok(settings)
 }
 
+/// Replace the clean-up replacements with those of `text` (CSV or TSV lines `from,to`); returns
+/// all the settings.
+#[tauri::command]
+pub async fn set_replacements(state: State<'_, AppState>, text: String) -> AppResult<Settings> {
+    let replacements =
+        sotto::assistant::cleanup::parse_replacements(&text).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let library = state.library()?;
+    blocking(move || {
+        let mut cleanup = library.settings()?.cleanup;
+        cleanup.replacements = replacements;
+        let value = serde_json::to_value(cleanup).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(library.set_setting("cleanup", value)?)
+    })
+    .await
+}
+
 /// Version and locations.
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {

@@ -4,6 +4,7 @@ import { createDictation } from "./dictation.svelte";
 import { createJobs } from "./jobs.svelte";
 import { createModels } from "./models.svelte";
 import { createNotesList } from "./notes.svelte";
+import { createReminders } from "./reminders.svelte";
 import { createSearch } from "./search.svelte";
 import { createSession } from "./session.svelte";
 import { createSettings } from "./settings.svelte";
@@ -12,8 +13,15 @@ export function createApp() {
   const session = createSession();
   const jobs = createJobs();
   const settings = createSettings();
-  const dictation = createDictation();
   const notes = createNotesList();
+  const reminders = createReminders();
+  const dictation = createDictation({
+    commandsOn: () => settings.current?.voice_commands ?? false,
+    onCommand: () => {
+      void reminders.changed();
+      void notes.refresh();
+    },
+  });
   const search = createSearch();
   const models = createModels();
 
@@ -30,9 +38,11 @@ export function createApp() {
     notes,
     search,
     models,
+    reminders,
 
     /** Runs each time the vault opens; the jobs channel itself is registered only once. */
     async afterUnlock() {
+      reminders.startPolling();
       await Promise.all([jobs.watch(), settings.load()]);
     },
 
@@ -43,6 +53,7 @@ export function createApp() {
       dictation.reset();
       notes.reset();
       search.reset();
+      reminders.reset();
     },
   };
 

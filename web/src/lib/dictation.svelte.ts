@@ -1,13 +1,43 @@
 // Live dictation. Kept outside the view so text dictated so far survives switching views,
 // and so a session keeps running (and its events keep landing) while another view is shown.
 import * as ipc from "./ipc";
-import type { SessionEvent } from "./ipc";
+import type { SessionEvent, Understood, Undo } from "./ipc";
 import { dbToPercent } from "./format";
 import { errorMessage, messageFor } from "./messages";
 
 export type DictationState = "idle" | "starting" | "recording" | "stopping";
 
-export function createDictation() {
+/** A final that was a voice command: what was understood and done, or why it could not be. */
+export type Command = {
+  text: string;
+  understood: Understood | null;
+  error: string | null;
+  undone: boolean;
+};
+
+export type DictationOptions = {
+  /** Whether finals are checked for voice commands (the user's setting). */
+  commandsOn?: () => boolean;
+  /** A command made, changed or undid a reminder or a note. */
+  onCommand?: () => void;
+};
+
+/** What undoing a command takes back, if it can be. */
+export function undoOf(understood: Understood | null): Undo | null {
+  const outcome = understood?.outcome;
+  switch (outcome?.done) {
+    case "reminder_created":
+      return { kind: "reminder", id: outcome.reminder.id };
+    case "note_created":
+      return { kind: "note", id: outcome.id };
+    case "reminder_cancelled":
+      return { kind: "cancelled", id: outcome.reminder.id };
+    default:
+      return null;
+  }
+}
+
+export function createDictation(options: DictationOptions = {}) {
   let state = $state<DictationState>("idle");
   let finals = $state<string[]>([]);
   let partial = $state("");
@@ -17,6 +47,9 @@ export function createDictation() {
   let error = $state<string | null>(null);
   let notice = $state<string | null>(null);
   let savedNoteId = $state<number | null>(null);
+  let commands = $state<Command[]>([]);
+  // Finals are understood one after another, in the order they were said.
+  let understanding: Promise<void> = Promise.resolve();
   // Each start gets a number so events or replies from an older session are ignored.
   let session = 0;
 
@@ -41,8 +74,10 @@ export function createDictation() {
         break;
       case "final": {
         const text = event.text.trim();
-        if (text) finals.push(text);
         partial = "";
+        if (!text) break;
+        if (options.commandsOn?.()) understanding = understanding.then(() => understand(run, text));
+        else finals.push(text);
         break;
       }
       case "device_changed":
@@ -56,13 +91,34 @@ export function createDictation() {
         savedNoteId = event.id;
         break;
       case "stopped":
-        state = "idle";
         partial = "";
         resetLevels();
+        // Idle once every final is understood: the text is complete when the button says so.
+        void understanding.then(() => {
+          if (run === session) state = "idle";
+        });
         if (event.reason === "input_lost") error = "The microphone stopped sending audio.";
         else if (event.reason === "silence") notice = "Stopped after a long silence.";
         break;
     }
+  }
+
+  /** A command is done at once (its undo is offered); plain dictation joins the text. */
+  async function understand(run: number, text: string) {
+    let understood: Understood | null = null;
+    let error: string | null = null;
+    try {
+      understood = await ipc.runCommand(text);
+    } catch (e) {
+      error = errorMessage(e);
+    }
+    if (run !== session) return;
+    if (understood && understood.outcome.done === "dictation") {
+      finals.push(text);
+      return;
+    }
+    commands.push({ text, understood, error, undone: false });
+    if (understood) options.onCommand?.();
   }
 
   return {
@@ -97,6 +153,24 @@ export function createDictation() {
     },
     get savedNoteId() {
       return savedNoteId;
+    },
+    /** Voice commands heard in this dictation, oldest first. */
+    get commands() {
+      return commands;
+    },
+
+    /** Takes back what command `index` did. */
+    async undo(index: number) {
+      const command = commands[index];
+      const undo = undoOf(command?.understood ?? null);
+      if (!command || !undo || command.undone) return;
+      try {
+        await ipc.undoCommand(undo);
+        command.undone = true;
+        options.onCommand?.();
+      } catch (e) {
+        command.error = errorMessage(e);
+      }
     },
 
     async start() {
@@ -163,6 +237,7 @@ export function createDictation() {
 
     clear() {
       finals = [];
+      commands = [];
       partial = "";
       savedNoteId = null;
       error = null;

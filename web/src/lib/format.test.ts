@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dbToPercent, formatBytes, formatClock, formatEta, highlightParts } from "./format";
+import { dbToPercent, formatBytes, formatClock, formatDue, formatEta, highlightParts } from "./format";
 
 describe("format", () => {
   it("shows positions as mm:ss", () => {
@@ -45,5 +45,15 @@ describe("format", () => {
       { text: "the", match: true },
       { text: "n", match: false },
     ]);
+  });
+});
+
+describe("formatDue", () => {
+  it("says today, tomorrow, or the date", () => {
+    const now = new Date(2026, 11, 7, 8, 30);
+    const at = (d: number, h: number, m = 0) => new Date(2026, 11, d, h, m).getTime() / 1000;
+    expect(formatDue(at(7, 17), now)).toBe("today 17:00");
+    expect(formatDue(at(8, 9, 5), now)).toBe("tomorrow 09:05");
+    expect(formatDue(at(11, 15, 30), now)).toMatch(/11.*15:30$/);
   });
 });

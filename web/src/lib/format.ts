@@ -86,3 +86,16 @@ export function highlightParts(text: string, query: string): TextPart[] {
   if (last < text.length) parts.push({ text: text.slice(last), match: false });
   return parts;
 }
+
+/** When a reminder is due, as people say it: "today 17:00", "tomorrow 09:00", "Fri 11 Dec 15:30". */
+export function formatDue(unixSeconds: number, now: Date = new Date()): string {
+  const due = new Date(unixSeconds * 1000);
+  const time = due.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false });
+  const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(due) - day(now)) / 86_400_000);
+  if (days === 0) return `today ${time}`;
+  if (days === 1) return `tomorrow ${time}`;
+  if (days === -1) return `yesterday ${time}`;
+  const date = due.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+  return `${date} ${time}`;
+}

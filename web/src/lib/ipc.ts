@@ -12,6 +12,9 @@ import type { ListOptions } from "./bindings/ListOptions";
 import type { Microphone } from "./bindings/Microphone";
 import type { ModelRow } from "./bindings/ModelRow";
 import type { Note } from "./bindings/Note";
+import type { Reminder } from "./bindings/Reminder";
+import type { Understood } from "./bindings/Understood";
+import type { Undo } from "./bindings/Undo";
 import type { NoteDetail } from "./bindings/NoteDetail";
 import type { NoteSummary } from "./bindings/NoteSummary";
 import type { SessionEvent } from "./bindings/SessionEvent";
@@ -22,6 +25,16 @@ import type { VaultStatus } from "./bindings/VaultStatus";
 
 export type * from "./bindings/AppError";
 export type * from "./bindings/AppInfo";
+export type * from "./bindings/CleanupRules";
+export type * from "./bindings/Intent";
+export type * from "./bindings/Outcome";
+export type * from "./bindings/Parsed";
+export type * from "./bindings/Reminder";
+export type * from "./bindings/ReminderState";
+export type * from "./bindings/Replacement";
+export type * from "./bindings/Slots";
+export type * from "./bindings/Understood";
+export type * from "./bindings/Undo";
 export type * from "./bindings/NoteFormat";
 export type * from "./bindings/Hit";
 export type * from "./bindings/JobEvent";
@@ -135,3 +148,18 @@ export const setSetting = (key: keyof Settings, value: unknown) =>
   call<Settings>("set_setting", { key, value });
 export const appInfo = () => call<AppInfo>("app_info");
 export const listMicrophones = () => call<Microphone[]>("list_microphones");
+/** Replaces the clean-up replacements with CSV/TSV lines `from,to`; returns all settings. */
+export const setReplacements = (text: string) => call<Settings>("set_replacements", { text });
+
+// Voice commands: a dictated final understood and, when a command, carried out; undo takes it back.
+export const runCommand = (text: string) => call<Understood>("run_command", { text });
+export const undoCommand = (undo: Undo) => call<void>("undo_command", { undo });
+
+// Reminders.
+export const listReminders = () => call<Reminder[]>("list_reminders");
+/** Pending reminders whose time has come. */
+export const dueReminders = () => call<Reminder[]>("due_reminders");
+export const completeReminder = (id: number) => call<Reminder>("complete_reminder", { id });
+export const snoozeReminder = (id: number, minutes: number) =>
+  call<Reminder>("snooze_reminder", { id, minutes });
+export const cancelReminder = (id: number) => call<Reminder>("cancel_reminder", { id });

@@ -3,7 +3,7 @@ import * as ipc from "./ipc";
 import { errorMessage } from "./messages";
 
 export type Phase = "loading" | "failed" | "new" | "locked" | "unlocked";
-export type View = "dictate" | "notes" | "search" | "import" | "models" | "settings";
+export type View = "dictate" | "notes" | "search" | "reminders" | "import" | "models" | "settings";
 
 export function createSession() {
   let phase = $state<Phase>("loading");

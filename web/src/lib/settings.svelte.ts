@@ -99,6 +99,13 @@ export function createSettings() {
       return settings;
     },
 
+    /** Saves the clean-up replacements from CSV/TSV text; throws the readable message. */
+    async setReplacements(text: string): Promise<Settings> {
+      writes += 1;
+      settings = await ipc.setReplacements(text);
+      return settings;
+    },
+
     /** Applies at once (the user sees the click work) and then saves; a failed save is reported. */
     async setTheme(next: Theme) {
       writes += 1;

@@ -65,4 +65,13 @@ export const SETTINGS: Settings = {
   microphone: null,
   pre_roll_ms: 300,
   idle_release_secs: 300,
+  voice_commands: true,
+  cleanup: {
+    fillers: true,
+    spoken_punctuation: true,
+    corrections: true,
+    capitalize: true,
+    replacements: [],
+    vocabulary: [],
+  },
 };

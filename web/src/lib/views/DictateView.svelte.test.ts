@@ -110,4 +110,54 @@ describe("DictateView", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Clear" }));
     expect(screen.getByTestId("live-text").textContent).not.toContain("Copy me.");
   });
+
+  it("carries out a voice command, shows what it understood, and undoes it", async () => {
+    const due = Math.floor(new Date(2026, 11, 7, 17, 0).getTime() / 1000);
+    const reminder = { id: 4, due_at: due, text: "call Ana", state: "pending", note_id: null, created_at: 0 };
+    const backend = mockBackend({
+      start_dictation: null,
+      undo_command: null,
+      run_command: ({ text }: Record<string, unknown>) =>
+        String(text).startsWith("Remind")
+          ? {
+              parsed: { intent: "create_reminder", slots: { text: "call Ana", due: null, query: null }, confidence: 0.95 },
+              outcome: { done: "reminder_created", reminder },
+            }
+          : {
+              parsed: { intent: "none", slots: { text: null, due: null, query: null }, confidence: 1 },
+              outcome: { done: "dictation" },
+            },
+    });
+    const changed = vi.fn();
+    const dictation = createDictation({ commandsOn: () => true, onCommand: changed });
+    render(DictateView, { dictation, session: createSession() });
+    await startRecording(backend);
+    backend.emit("start_dictation", { type: "final", start_ms: 0, end_ms: 900, text: "Remind me to call Ana at 5 pm." });
+    backend.emit("start_dictation", { type: "final", start_ms: 900, end_ms: 1500, text: "Dear Ana," });
+    const command = await screen.findByTestId("command");
+    expect(command.textContent).toMatch(/Reminder: call Ana — (today|tomorrow|\w+ \d+ \w+) 17:00/);
+    // The command is not dictated text; the plain final is.
+    await vi.waitFor(() => expect(screen.getByTestId("live-text").textContent).toBe("Dear Ana,"));
+    expect(changed).toHaveBeenCalledTimes(1);
+
+    await fireEvent.click(screen.getByTestId("undo-command"));
+    await vi.waitFor(() => expect(backend.callsOf("undo_command")).toEqual([{ undo: { kind: "reminder", id: 4 } }]));
+    await vi.waitFor(() => expect(screen.getByTestId("command").classList.contains("undone")).toBe(true));
+    expect(screen.queryByTestId("undo-command")).toBeNull();
+  });
+
+  it("says why a command could not be done", async () => {
+    const backend = mockBackend({
+      start_dictation: null,
+      run_command: () => {
+        throw fail("command_incomplete", "the reminder has no time: say when");
+      },
+    });
+    const dictation = createDictation({ commandsOn: () => true });
+    render(DictateView, { dictation, session: createSession() });
+    await startRecording(backend);
+    backend.emit("start_dictation", { type: "final", start_ms: 0, end_ms: 900, text: "Remind me to buy milk." });
+    const command = await screen.findByTestId("command");
+    await vi.waitFor(() => expect(command.textContent).toMatch(/no time/));
+  });
 });
