@@ -638,3 +638,107 @@ async fn a_model_download_shows_progress_cancels_resumes_and_refuses_a_bad_check
     app.shot("model-download-failed").await;
     app.quit().await;
 }
+
+/// `text` spoken by espeak-ng (Debian) as a 16 kHz WAV, to play into the virtual microphone.
+fn spoken(path: &Path, text: &str) {
+    let raw = path.with_extension("22k.wav");
+    let ok = Command::new("espeak-ng").args(["-v", "en-us", "-s", "150", "-w"]).arg(&raw).arg(text).status();
+    assert!(ok.is_ok_and(|s| s.success()), "espeak-ng (models/fetch-fixtures installs it)");
+    let samples = sotto::audio::load_file(&raw).unwrap();
+    mic::write_wav(path, &samples);
+}
+
+/// A reminder that fell due while Sotto was closed fires at the start (late) and is snoozed; a
+/// spoken command through the microphone becomes a reminder, shown with its time and undo, and
+/// is then done in the Reminders view.
+#[tokio::test(flavor = "multi_thread")]
+async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    {
+        let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
+        let an_hour_ago = jiff::Timestamp::now().as_second() - 3600;
+        lib.add_reminder(&sotto::store::NewReminder {
+            due_at: an_hour_ago,
+            text: "pay the rent".into(),
+            note_id: None,
+        })
+        .unwrap();
+    }
+    let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
+    let app = App::launch(data.path(), &[], Some(PASSPHRASE), Some(&mic.server())).await;
+
+    // Late: in the banner on whatever view is open, and notified (the log says so).
+    let banner = app.wait("[data-testid=due-reminder]").await;
+    assert!(banner.text().await.unwrap().contains("pay the rent"));
+    app.until("the late reminder's notification", Duration::from_secs(10), || async {
+        std::fs::read_to_string(&app.log).unwrap_or_default().contains("due, late")
+    })
+    .await;
+    app.shot("reminder-due").await;
+    app.client
+        .find(Locator::XPath("//*[@data-testid='due-reminder']//button[starts-with(normalize-space(.), 'Snooze')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.until("the snoozed reminder to leave the banner", Duration::from_secs(15), || async {
+        app.all("[data-testid=due-reminder]").await.is_empty()
+    })
+    .await;
+
+    // A spoken command, through the microphone.
+    let wav = data.path().join("command.wav");
+    spoken(&wav, "Remind me in twenty minutes to check the oven.");
+    app.click("[data-testid=nav-dictate]").await;
+    app.click("[data-testid=record-button]").await;
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        let text = app.client.execute("return document.body.innerText", vec![]).await.ok();
+        text.and_then(|t| t.as_str().map(|t| t.contains("Listening on"))).unwrap_or(false)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = mic.server();
+    let played = tokio::task::spawn_blocking(move || {
+        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(wav).status()
+    });
+    assert!(played.await.unwrap().unwrap().success());
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    app.click("[data-testid=record-button]").await;
+    let command = app.wait("[data-testid=command]").await.text().await.unwrap();
+    assert!(command.contains("Reminder: check the oven — today") || command.contains("— tomorrow"), "{command}");
+    assert!(app.all("[data-testid=undo-command]").await.len() == 1, "the command offers its undo");
+    app.shot("dictate-command").await;
+
+    // In the Reminders view: the oven upcoming, the rent snoozed; done moves the oven down.
+    app.click("[data-testid=nav-reminders]").await;
+    let upcoming = app.wait("[data-testid=reminders-upcoming]").await.text().await.unwrap();
+    assert!(upcoming.contains("check the oven") && upcoming.contains("pay the rent"), "{upcoming}");
+    app.shot("reminders").await;
+    app.client
+        .find(Locator::XPath(
+            "//*[@data-testid='reminder'][contains(., 'check the oven')]//button[normalize-space(.)='Done']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.until("the oven reminder to be done", Duration::from_secs(10), || async {
+        let settled = app.all("[data-testid=reminders-settled]").await;
+        match settled.first() {
+            Some(e) => e.text().await.unwrap_or_default().contains("check the oven"),
+            None => false,
+        }
+    })
+    .await;
+    app.quit().await;
+    mic.kill();
+    let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
+    let all = lib.reminders(None).unwrap();
+    let oven = all.iter().find(|r| r.text == "check the oven").expect("the spoken reminder was stored");
+    assert_eq!(oven.state, sotto::store::ReminderState::Done);
+    let rent = all.iter().find(|r| r.text == "pay the rent").unwrap();
+    assert!(rent.due_at > jiff::Timestamp::now().as_second(), "snoozed into the future");
+}
