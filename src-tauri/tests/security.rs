@@ -9,8 +9,15 @@ use serde_json::Value;
 
 /// Plugin and core permissions the page needs: the system's open dialog, and the events that
 /// carry drops on the window. Not `dialog:allow-save`: exports go through a dialog the app opens,
-/// so the page never names a file to write.
-const PLUGIN_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open"];
+/// so the page never names a file to write. `notification:allow-is-permission-granted`: the
+/// notification plugin's script asks it as every page loads (refused, the refusal surfaced as
+/// an error on screen); it only reads whether notifications may be shown, and the page sends none.
+const PLUGIN_PERMISSIONS: &[&str] = &[
+    "core:event:allow-listen",
+    "core:event:allow-unlisten",
+    "dialog:allow-open",
+    "notification:allow-is-permission-granted",
+];
 
 /// Plugins that would hand the page the machine: never.
 const FORBIDDEN_CRATES: &[&str] =

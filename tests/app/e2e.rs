@@ -639,6 +639,11 @@ async fn a_model_download_shows_progress_cancels_resumes_and_refuses_a_bad_check
     app.quit().await;
 }
 
+/// Whether the app's log has `text`.
+fn log_says(app: &App, text: &str) -> bool {
+    std::fs::read_to_string(&app.log).unwrap_or_default().contains(text)
+}
+
 /// `text` spoken by espeak-ng (Debian) as a 16 kHz WAV, to play into the virtual microphone.
 fn spoken(path: &Path, text: &str) {
     let raw = path.with_extension("22k.wav");
@@ -646,6 +651,57 @@ fn spoken(path: &Path, text: &str) {
     assert!(ok.is_ok_and(|s| s.success()), "espeak-ng (models/fetch-fixtures installs it)");
     let samples = sotto::audio::load_file(&raw).unwrap();
     mic::write_wav(path, &samples);
+}
+
+/// A private session bus with dunst, a real notification service, on the test's X display.
+/// Its context menu (`dunstctl context`) runs `pick` as its dmenu: the script gets the
+/// notifications' actions on stdin and prints the one to invoke.
+struct Notifications {
+    bus: String,
+    /// The bus daemon forked itself away: ended by its pid.
+    bus_pid: u32,
+    dunst: Child,
+}
+
+impl Notifications {
+    fn start(dir: &Path, pick: &str) -> Notifications {
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .output()
+            .expect("dbus-daemon (models/fetch-fixtures installs it)");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines();
+        let bus = lines.next().expect("the bus address").to_string();
+        let pid: u32 = lines.next().and_then(|p| p.trim().parse().ok()).expect("the bus pid");
+        let script = dir.join("pick.sh");
+        std::fs::write(&script, format!("#!/bin/sh\ngrep -m1 -- '{pick}'\n")).unwrap();
+        let _ = Command::new("chmod").arg("+x").arg(&script).status();
+        let rc = dir.join("dunstrc");
+        std::fs::write(&rc, format!("[global]\n    dmenu = {}\n", script.display())).unwrap();
+        let dunst = Command::new("dunst")
+            .arg("-config")
+            .arg(&rc)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst (models/fetch-fixtures installs it)");
+        std::thread::sleep(Duration::from_millis(500));
+        Notifications { bus, bus_pid: pid, dunst }
+    }
+
+    fn ctl(&self, args: &[&str]) -> String {
+        let out = Command::new("dunstctl").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        let _ = self.dunst.kill();
+        let _ = self.dunst.wait();
+        let _ = Command::new("kill").arg(self.bus_pid.to_string()).status();
+    }
 }
 
 /// A reminder that fell due while Sotto was closed fires at the start (late) and is snoozed; a
@@ -666,27 +722,36 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
         .unwrap();
     }
     let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
-    let app = App::launch(data.path(), &[], Some(PASSPHRASE), Some(&mic.server())).await;
+    let notifications = Notifications::start(data.path(), "Snooze");
+    let app = App::launch_with(
+        data.path(),
+        &[],
+        Some(PASSPHRASE),
+        Some(&mic.server()),
+        &[("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)],
+    )
+    .await;
 
-    // Late: in the banner on whatever view is open, and notified (the log says so).
+    // Late: in the banner on whatever view is open, and a notification on the desktop.
     let banner = app.wait("[data-testid=due-reminder]").await;
     assert!(banner.text().await.unwrap().contains("pay the rent"));
     app.until("the late reminder's notification", Duration::from_secs(10), || async {
-        std::fs::read_to_string(&app.log).unwrap_or_default().contains("due, late")
+        notifications.ctl(&["count", "displayed"]).trim() == "1"
     })
     .await;
+    assert!(log_says(&app, "due, late"), "{}", app.log_tail());
+    // The notification plugin's page script asks its permission as the page loads: never an
+    // error on screen (it was, before the page was allowed to ask).
+    let errors = app.all("[data-testid=error]").await;
+    assert!(errors.is_empty(), "an error on screen: {:?}", errors.first().map(|_| "see reminder-due.png"));
     app.shot("reminder-due").await;
-    app.client
-        .find(Locator::XPath("//*[@data-testid='due-reminder']//button[starts-with(normalize-space(.), 'Snooze')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Its Snooze button, chosen from dunst's menu of the notification's actions.
+    notifications.ctl(&["context"]);
     app.until("the snoozed reminder to leave the banner", Duration::from_secs(15), || async {
         app.all("[data-testid=due-reminder]").await.is_empty()
     })
     .await;
+    assert!(log_says(&app, "snooze from the notification"), "{}", app.log_tail());
 
     // A spoken command, through the microphone.
     let wav = data.path().join("command.wav");
