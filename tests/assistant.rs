@@ -206,6 +206,23 @@ fn a_spoken_command_becomes_a_stored_reminder() {
 }
 
 #[test]
+fn the_custom_vocabulary_corrects_a_misheard_word_on_a_real_clip() {
+    // LibriVox (Sense and Sensibility): "he was not an ill disposed young man".
+    let (path, _) = librivox().into_iter().find(|(p, _)| p.to_string_lossy().contains("0880")).unwrap();
+    let audio = sotto::audio::load_file(&path).unwrap();
+    let rules =
+        sotto::assistant::cleanup::CleanupRules { vocabulary: vec!["ill-disposed".into()], ..Default::default() };
+    let hear = |prompt: Option<String>| {
+        let options = sotto::asr::TranscribeOptions { threads: 1, initial_prompt: prompt, ..Default::default() };
+        text_of(&transcriber().transcribe(&audio, &options).unwrap()).to_lowercase()
+    };
+    let (without, with) = (hear(None), hear(rules.prompt()));
+    eprintln!("without the vocabulary: {without:?}\nwith it: {with:?}");
+    assert!(!without.contains("ill-disposed") && !without.contains("ill disposed"), "misheard without it: {without:?}");
+    assert!(with.contains("ill-disposed"), "{with:?}");
+}
+
+#[test]
 fn the_custom_vocabulary_spells_a_name_right() {
     let dir = tempfile::tempdir().unwrap();
     let wav = spoken(dir.path(), "name", "Send the contract to Rui Quintela tomorrow.");

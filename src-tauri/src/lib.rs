@@ -8,6 +8,7 @@ pub mod jobs;
 mod reminders;
 mod speech;
 pub mod state;
+mod tray;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,14 +33,15 @@ pub fn run() {
             if !files.is_empty() {
                 imports::queue(app, files);
             }
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            tray::show_window(app);
         }))
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![tray::MINIMIZED]),
+        ))
+        .on_window_event(tray::on_window_event)
         .manage(AppState::new(Config::from_env()))
         .setup(|app| {
             let args: Vec<String> = std::env::args().skip(1).collect();
@@ -47,6 +49,14 @@ pub fn run() {
             let files = files_in_args(&args, &cwd);
             if !files.is_empty() {
                 imports::queue(app.handle(), files);
+            }
+            if let Err(e) = tray::install(app.handle()) {
+                tracing::warn!("no tray icon: {e}");
+            }
+            if args.iter().any(|a| a == tray::MINIMIZED)
+                && let Some(window) = app.get_webview_window("main")
+            {
+                tray::start_minimized(&window);
             }
             release_idle_models(app.handle().clone());
             reminders::watch(app.handle().clone());

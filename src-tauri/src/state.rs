@@ -2,7 +2,7 @@
 //! unlocked library, the speech model, the running dictation and the jobs.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,8 @@ pub struct AppState {
     pub speech: Speech,
     /// Seconds models stay loaded unused (0: kept): the user's setting once unlocked.
     idle_release_secs: AtomicU64,
+    /// Whether closing the window keeps the app running (the user's setting once unlocked).
+    keep_running: AtomicBool,
     /// Imports and downloads.
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
@@ -100,6 +102,7 @@ impl AppState {
             config,
             speech,
             idle_release_secs: AtomicU64::new(idle.as_secs()),
+            keep_running: AtomicBool::new(Settings::default().keep_running),
             jobs: Jobs::default(),
             import_lane: Lane::default(),
             library: RwLock::new(None),
@@ -141,6 +144,12 @@ impl AppState {
         if self.config.idle_release.is_none() {
             self.idle_release_secs.store(settings.idle_release_secs.into(), Ordering::Relaxed);
         }
+        self.keep_running.store(settings.keep_running, Ordering::Relaxed);
+    }
+
+    /// Whether closing the window hides it to the tray instead of quitting.
+    pub fn keep_running(&self) -> bool {
+        self.keep_running.load(Ordering::Relaxed)
     }
 
     /// A number for the next dictation.

@@ -2,6 +2,8 @@
 //! "5:30p.m." split into a number and "pm", each word keeping where it was in the text (so a
 //! slot can be cut out of the original with its capitals and punctuation).
 
+use crate::text::wer::{ONES, TENS};
+
 /// One word: its normalised form and its byte range in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -79,33 +81,11 @@ pub fn number(word: &str) -> Option<u32> {
 }
 
 fn small(word: &str) -> Option<u32> {
-    const UNITS: [&str; 20] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ];
-    const TENS: [&str; 4] = ["twenty", "thirty", "forty", "fifty"];
-    if let Some(n) = UNITS.iter().position(|u| *u == word) {
+    if let Some(n) = ONES.iter().position(|u| *u == word) {
         return Some(n as u32);
     }
-    TENS.iter().position(|t| *t == word).map(|n| 20 + 10 * n as u32)
+    // Tens up to fifty: minutes and amounts of time.
+    TENS[2..6].iter().position(|t| *t == word).map(|n| 20 + 10 * n as u32)
 }
 
 /// The value of an ordinal ("10th", "first", "twenty-third"), 1–31.

@@ -51,6 +51,10 @@ pub struct Settings {
     pub idle_release_secs: u32,
     /// Voice commands in the Dictate view: "remind me to call Ana at 5" makes a reminder.
     pub voice_commands: bool,
+    /// Closing the window keeps Sotto running in the tray, so reminders still fire.
+    pub keep_running: bool,
+    /// Start Sotto (in the tray, without its window) when the user logs in.
+    pub start_at_login: bool,
     /// Clean-up of dictated text, the replacements and the vocabulary.
     pub cleanup: CleanupRules,
 }
@@ -66,6 +70,8 @@ impl Default for Settings {
             pre_roll_ms: 300,
             idle_release_secs: 300,
             voice_commands: true,
+            keep_running: true,
+            start_at_login: false,
             cleanup: CleanupRules::default(),
         }
     }

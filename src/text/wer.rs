@@ -78,7 +78,8 @@ pub fn corpus_wer<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> f6
     edits as f64 / words as f64
 }
 
-const ONES: [&str; 20] = [
+/// English number words 0–19 (also read by the assistant).
+pub(crate) const ONES: [&str; 20] = [
     "zero",
     "one",
     "two",
@@ -100,7 +101,9 @@ const ONES: [&str; 20] = [
     "eighteen",
     "nineteen",
 ];
-const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+/// English tens words by their digit ("" for 0 and 1).
+pub(crate) const TENS: [&str; 10] =
+    ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
 
 /// English words for a whole number ("twenty five", "one thousand two hundred").
 fn number_words(n: u64) -> Vec<String> {

@@ -367,21 +367,7 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
     let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
     let data = tempfile::tempdir().unwrap();
     let app = App::launch(data.path(), &[], Some(PASSPHRASE), Some(&mic.server())).await;
-    app.click("[data-testid=nav-dictate]").await;
-    app.click("[data-testid=record-button]").await;
-    app.wait("[data-testid=level-meter]").await;
-    // Speak once the session says the microphone is open ("ready": "Listening on <device>").
-    app.until("the microphone to open", Duration::from_secs(20), || async {
-        let text = app.client.execute("return document.body.innerText", vec![]).await.ok();
-        text.and_then(|t| t.as_str().map(|t| t.contains("Listening on"))).unwrap_or(false)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let server = mic.server();
-    let jfk = fixture("jfk.wav");
-    let player = tokio::task::spawn_blocking(move || {
-        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(jfk).status()
-    });
+    let player = speak_into_dictation(&app, &mic, fixture("jfk.wav")).await;
     let mut saw_partial = false;
     // The meter as the speech plays (ms since play, level 0–100): on a failure, it tells
     // whether the speech reached the app.
@@ -429,6 +415,27 @@ async fn dictation_through_the_virtual_microphone_becomes_a_note() {
     .await;
     app.quit().await;
     mic.kill();
+}
+
+/// Start dictating on the Dictate view and, once the session says the microphone is open
+/// ("ready": "Listening on <device>"), play `wav` into it; returns the player.
+async fn speak_into_dictation(
+    app: &App,
+    mic: &mic::Daemon,
+    wav: PathBuf,
+) -> tokio::task::JoinHandle<std::io::Result<std::process::ExitStatus>> {
+    app.click("[data-testid=nav-dictate]").await;
+    app.click("[data-testid=record-button]").await;
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        let text = app.client.execute("return document.body.innerText", vec![]).await.ok();
+        text.and_then(|t| t.as_str().map(|t| t.contains("Listening on"))).unwrap_or(false)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = mic.server();
+    tokio::task::spawn_blocking(move || {
+        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(wav).status()
+    })
 }
 
 /// A long speech file: every LibriVox clip of the fixtures, joined, over and over until it lasts
@@ -756,18 +763,7 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
     // A spoken command, through the microphone.
     let wav = data.path().join("command.wav");
     spoken(&wav, "Remind me in twenty minutes to check the oven.");
-    app.click("[data-testid=nav-dictate]").await;
-    app.click("[data-testid=record-button]").await;
-    app.until("the microphone to open", Duration::from_secs(20), || async {
-        let text = app.client.execute("return document.body.innerText", vec![]).await.ok();
-        text.and_then(|t| t.as_str().map(|t| t.contains("Listening on"))).unwrap_or(false)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let server = mic.server();
-    let played = tokio::task::spawn_blocking(move || {
-        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(wav).status()
-    });
+    let played = speak_into_dictation(&app, &mic, wav).await;
     assert!(played.await.unwrap().unwrap().success());
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     app.click("[data-testid=record-button]").await;
@@ -806,4 +802,96 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
     assert_eq!(oven.state, sotto::store::ReminderState::Done);
     let rent = all.iter().find(|r| r.text == "pay the rent").unwrap();
     assert!(rent.due_at > jiff::Timestamp::now().as_second(), "snoozed into the future");
+}
+
+/// What the X server says of the app's window, through python3-xlib: `close` sends it what a
+/// window manager sends on a click of its close button (WM_DELETE_WINDOW); `state` prints
+/// whether it is on screen ("viewable") or hidden ("unmapped").
+fn x_window(action: &str) -> String {
+    const SCRIPT: &str = r#"
+import sys
+from Xlib import X, display, protocol
+d = display.Display()
+def walk(w):
+    for c in w.query_tree().children:
+        if c.get_wm_name() == "Sotto":
+            yield c
+        yield from walk(c)
+windows = list(walk(d.screen().root))
+if not windows:
+    print("none"); sys.exit(0)
+w = windows[0]
+if sys.argv[1] == "close":
+    proto, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
+    ev = protocol.event.ClientMessage(window=w, client_type=proto, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
+    w.send_event(ev, event_mask=X.NoEventMask)
+    d.flush()
+    print("sent")
+else:
+    print("viewable" if any(x.get_attributes().map_state == X.IsViewable for x in windows) else "unmapped")
+"#;
+    // Debian's Python, which has the Debian package (not a pyenv one earlier on PATH).
+    let out = Command::new("/usr/bin/python3").args(["-c", SCRIPT, action]).output().expect("python3-xlib");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Closing the window keeps Sotto running in the tray, where a reminder still fires; a second
+/// launch shows the window again. Starting at login writes and removes the desktop's login
+/// entry (with `--minimized`).
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_window_keeps_sotto_running_and_start_at_login_is_a_login_entry() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let notifications = Notifications::start(data.path(), "Done");
+    let bus = notifications.bus.clone();
+    let home_dir = home.path().to_str().unwrap().to_string();
+    let env = [("DBUS_SESSION_BUS_ADDRESS", bus.as_str()), ("HOME", home_dir.as_str())];
+    let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), None, &env).await;
+    app.wait("[data-testid=nav-settings]").await;
+
+    // Start at login: the XDG autostart entry, written and removed.
+    app.click("[data-testid=nav-settings]").await;
+    let entry = home.path().join(".config/autostart/Sotto.desktop");
+    app.click("[data-testid=start-at-login]").await;
+    app.until("the login entry", Duration::from_secs(10), || async { entry.exists() }).await;
+    let desktop = std::fs::read_to_string(&entry).unwrap();
+    assert!(desktop.contains("sotto-app") && desktop.contains("--minimized"), "{desktop}");
+    app.click("[data-testid=start-at-login]").await;
+    app.until("the login entry to go", Duration::from_secs(10), || async { !entry.exists() }).await;
+
+    // Closed, the window hides; the app still runs its reminder clock.
+    assert_eq!(x_window("state"), "viewable");
+    assert_eq!(x_window("close"), "sent");
+    app.until("the window to hide", Duration::from_secs(10), || async { x_window("state") == "unmapped" }).await;
+    {
+        let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
+        let now = jiff::Timestamp::now().as_second();
+        lib.add_reminder(&sotto::store::NewReminder { due_at: now, text: "stretch".into(), note_id: None }).unwrap();
+    }
+    app.until("the reminder's notification while hidden", Duration::from_secs(15), || async {
+        notifications.ctl(&["count", "displayed"]).trim() == "1"
+    })
+    .await;
+    // Done from the notification, with the window still hidden.
+    notifications.ctl(&["context"]);
+    app.until("the reminder done from the notification", Duration::from_secs(10), || async {
+        log_says(&app, "done from the notification")
+    })
+    .await;
+    assert_eq!(x_window("state"), "unmapped");
+
+    // A second launch hands over to the running app, which shows its window.
+    let second = Command::new(app_binary())
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env("HOME", &home_dir)
+        .env("SOTTO_DATA_DIR", data.path())
+        .status()
+        .unwrap();
+    assert!(second.success(), "the second instance exits at once");
+    app.until("the window to come back", Duration::from_secs(10), || async { x_window("state") == "viewable" }).await;
+    app.quit().await;
+    let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
+    let stretch = lib.reminders(None).unwrap().into_iter().find(|r| r.text == "stretch").unwrap();
+    assert_eq!(stretch.state, sotto::store::ReminderState::Done);
 }

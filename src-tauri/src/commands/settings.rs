@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sotto::store::Settings;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::blocking;
 use crate::error::{AppError, AppResult};
@@ -37,9 +37,24 @@ pub async fn get_settings(state: State<'_, AppState>) -> AppResult<Settings> {
     blocking(move || Ok(library.settings()?)).await
 }
 
-/// Set one setting (its value as JSON, checked by the core); returns all of them.
+/// Set one setting (its value as JSON, checked by the core); returns all of them. Starting at
+/// login is the OS's to keep: its login entry is written or removed first.
 #[tauri::command]
-pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_json::Value) -> AppResult<Settings> {
+pub async fn set_setting(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    key: String,
+    value: serde_json::Value,
+) -> AppResult<Settings> {
+    if key == "start_at_login" {
+        use tauri_plugin_autostart::ManagerExt;
+        let launcher = app.autolaunch();
+        let done = if value == serde_json::Value::Bool(true) { launcher.enable() } else { launcher.disable() };
+        done.map_err(|e| AppError::Io {
+            path: "the login entry".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
     let library = state.library()?;
     let settings = blocking(move || Ok(library.set_setting(&key, value)?)).await?;
     state.apply_settings(&settings);

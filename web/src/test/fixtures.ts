@@ -66,6 +66,8 @@ export const SETTINGS: Settings = {
   pre_roll_ms: 300,
   idle_release_secs: 300,
   voice_commands: true,
+  keep_running: true,
+  start_at_login: false,
   cleanup: {
     fillers: true,
     spoken_punctuation: true,

@@ -40,6 +40,14 @@ idle_release_secs: number,
  */
 voice_commands: boolean, 
 /**
+ * Closing the window keeps Sotto running in the tray, so reminders still fire.
+ */
+keep_running: boolean, 
+/**
+ * Start Sotto (in the tray, without its window) when the user logs in.
+ */
+start_at_login: boolean, 
+/**
  * Clean-up of dictated text, the replacements and the vocabulary.
  */
 cleanup: CleanupRules, };

@@ -130,4 +130,41 @@ describe("SettingsView", () => {
     expect((await screen.findByTestId("error")).textContent).toMatch(/passphrase is not right/);
     expect(document.activeElement).toBe(screen.getByLabelText("Current passphrase"));
   });
+
+  it("switches voice commands, clean-up rules and running in the background", async () => {
+    const backend = setup();
+    const commands = screen.getByTestId("voice-commands") as HTMLInputElement;
+    await vi.waitFor(() => expect(commands.checked).toBe(true));
+    await fireEvent.click(commands);
+    await fireEvent.click(screen.getByTestId("rule-fillers"));
+    await fireEvent.click(screen.getByTestId("start-at-login"));
+    await vi.waitFor(() => expect(backend.callsOf("set_setting")).toHaveLength(3));
+    const calls = backend.callsOf("set_setting");
+    expect(calls[0]).toEqual({ key: "voice_commands", value: false });
+    expect(calls[1].key).toBe("cleanup");
+    expect((calls[1].value as { fillers: boolean }).fillers).toBe(false);
+    expect(calls[2]).toEqual({ key: "start_at_login", value: true });
+  });
+
+  it("saves the vocabulary one per line and replacements through the core's parser", async () => {
+    const backend = setup({}, {
+      set_replacements: ({ text }: Record<string, unknown>) => {
+        if (String(text).includes("oops")) throw fail("invalid", "line 1: expected `from,to`");
+        return { ...SETTINGS, cleanup: { ...SETTINGS.cleanup, replacements: [{ from: "gonna", to: "going to" }] } };
+      },
+    });
+    const vocabulary = screen.getByLabelText("Vocabulary") as HTMLTextAreaElement;
+    await vi.waitFor(() => expect(vocabulary.disabled).toBe(false));
+    await fireEvent.change(vocabulary, { target: { value: "Rui Quintela\n\nKubernetes \n" } });
+    await vi.waitFor(() => expect(backend.callsOf("set_setting")).toHaveLength(1));
+    expect((backend.callsOf("set_setting")[0].value as { vocabulary: string[] }).vocabulary).toEqual([
+      "Rui Quintela",
+      "Kubernetes",
+    ]);
+    const replacements = screen.getByLabelText("Replacements") as HTMLTextAreaElement;
+    await fireEvent.change(replacements, { target: { value: "oops" } });
+    expect(await screen.findByText(/expected `from,to`/)).toBeTruthy();
+    await fireEvent.change(replacements, { target: { value: "gonna,going to" } });
+    await vi.waitFor(() => expect(replacements.value).toBe("gonna\tgoing to"));
+  });
 });
