@@ -191,7 +191,7 @@ fn spoken(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
 fn a_spoken_command_becomes_a_stored_reminder() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let wav = spoken(dir.path(), "oven", "Remind me in twenty minutes to check the oven.");
+    let wav = spoken(dir.path(), "milk", "Remind me in twenty minutes to buy some milk.");
     let before = jiff::Timestamp::now().as_second();
     let out = sotto_notes(&["assistant", "run", "--audio", wav.to_str().unwrap(), "--json"], &data, "pass phrase");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -200,7 +200,7 @@ fn a_spoken_command_becomes_a_stored_reminder() {
     let out = sotto_notes(&["reminders", "list", "--json"], &data, "pass phrase");
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let [reminder] = list.as_array().unwrap().as_slice() else { panic!("{list}") };
-    assert_eq!(reminder["text"], "check the oven");
+    assert_eq!(reminder["text"], "buy some milk");
     let due = reminder["due_at"].as_i64().unwrap() - before;
     assert!((1195..=1260).contains(&due), "due in {due} s, not 20 min");
 }

@@ -50,10 +50,10 @@ pub fn run() {
             if !files.is_empty() {
                 imports::queue(app.handle(), files);
             }
-            if let Err(e) = tray::install(app.handle()) {
-                tracing::warn!("no tray icon: {e}");
-            }
-            if args.iter().any(|a| a == tray::MINIMIZED)
+            let in_tray = tray::install(app.handle());
+            app.state::<AppState>().set_tray(in_tray);
+            if in_tray
+                && args.iter().any(|a| a == tray::MINIMIZED)
                 && let Some(window) = app.get_webview_window("main")
             {
                 tray::start_minimized(&window);

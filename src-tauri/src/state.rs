@@ -78,6 +78,8 @@ pub struct AppState {
     idle_release_secs: AtomicU64,
     /// Whether closing the window keeps the app running (the user's setting once unlocked).
     keep_running: AtomicBool,
+    /// Whether the tray icon is up.
+    tray: AtomicBool,
     /// Imports and downloads.
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
@@ -103,6 +105,7 @@ impl AppState {
             speech,
             idle_release_secs: AtomicU64::new(idle.as_secs()),
             keep_running: AtomicBool::new(Settings::default().keep_running),
+            tray: AtomicBool::new(false),
             jobs: Jobs::default(),
             import_lane: Lane::default(),
             library: RwLock::new(None),
@@ -147,9 +150,15 @@ impl AppState {
         self.keep_running.store(settings.keep_running, Ordering::Relaxed);
     }
 
-    /// Whether closing the window hides it to the tray instead of quitting.
+    /// Whether closing the window hides it to the tray instead of quitting: the user's setting,
+    /// where a tray icon is there to bring it back.
     pub fn keep_running(&self) -> bool {
-        self.keep_running.load(Ordering::Relaxed)
+        self.keep_running.load(Ordering::Relaxed) && self.tray.load(Ordering::Relaxed)
+    }
+
+    /// Whether the tray icon is up.
+    pub fn set_tray(&self, up: bool) {
+        self.tray.store(up, Ordering::Relaxed);
     }
 
     /// A number for the next dictation.

@@ -11,8 +11,24 @@ use crate::state::AppState;
 /// The argument the login entry starts the app with.
 pub const MINIMIZED: &str = "--minimized";
 
-/// Put Sotto in the tray.
-pub fn install(app: &AppHandle) -> tauri::Result<()> {
+/// Put Sotto in the tray; whether it is there. Without the tray's library
+/// (libayatana-appindicator3) the binding panics as it loads it: Sotto then runs without a tray
+/// (and closing the window quits) instead of not starting.
+pub fn install(app: &AppHandle) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app))) {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!("no tray icon: {e}");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("no tray icon: the tray's library (libayatana-appindicator3) is missing");
+            false
+        }
+    }
+}
+
+fn build(app: &AppHandle) -> tauri::Result<()> {
     let show = MenuItem::with_id(app, "show", "Show Sotto", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Sotto", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&show, &quit])?;
@@ -40,7 +56,8 @@ pub fn show_window(app: &AppHandle) {
     }
 }
 
-/// Closing the main window hides it while the user wants Sotto kept running.
+/// Closing the main window hides it while the user wants Sotto kept running (and a tray icon
+/// can bring it back).
 pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     if let WindowEvent::CloseRequested { api, .. } = event
         && window.label() == "main"

@@ -762,34 +762,34 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
 
     // A spoken command, through the microphone.
     let wav = data.path().join("command.wav");
-    spoken(&wav, "Remind me in twenty minutes to check the oven.");
+    spoken(&wav, "Remind me in twenty minutes to buy some milk.");
     let played = speak_into_dictation(&app, &mic, wav).await;
     assert!(played.await.unwrap().unwrap().success());
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     app.click("[data-testid=record-button]").await;
     let command = app.wait("[data-testid=command]").await.text().await.unwrap();
-    assert!(command.contains("Reminder: check the oven — today") || command.contains("— tomorrow"), "{command}");
+    assert!(command.contains("Reminder: buy some milk — today") || command.contains("— tomorrow"), "{command}");
     assert!(app.all("[data-testid=undo-command]").await.len() == 1, "the command offers its undo");
     app.shot("dictate-command").await;
 
-    // In the Reminders view: the oven upcoming, the rent snoozed; done moves the oven down.
+    // In the Reminders view: the milk upcoming, the rent snoozed; done moves the milk down.
     app.click("[data-testid=nav-reminders]").await;
     let upcoming = app.wait("[data-testid=reminders-upcoming]").await.text().await.unwrap();
-    assert!(upcoming.contains("check the oven") && upcoming.contains("pay the rent"), "{upcoming}");
+    assert!(upcoming.contains("buy some milk") && upcoming.contains("pay the rent"), "{upcoming}");
     app.shot("reminders").await;
     app.client
         .find(Locator::XPath(
-            "//*[@data-testid='reminder'][contains(., 'check the oven')]//button[normalize-space(.)='Done']",
+            "//*[@data-testid='reminder'][contains(., 'buy some milk')]//button[normalize-space(.)='Done']",
         ))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    app.until("the oven reminder to be done", Duration::from_secs(10), || async {
+    app.until("the milk reminder to be done", Duration::from_secs(10), || async {
         let settled = app.all("[data-testid=reminders-settled]").await;
         match settled.first() {
-            Some(e) => e.text().await.unwrap_or_default().contains("check the oven"),
+            Some(e) => e.text().await.unwrap_or_default().contains("buy some milk"),
             None => false,
         }
     })
@@ -798,8 +798,8 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
     mic.kill();
     let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
     let all = lib.reminders(None).unwrap();
-    let oven = all.iter().find(|r| r.text == "check the oven").expect("the spoken reminder was stored");
-    assert_eq!(oven.state, sotto::store::ReminderState::Done);
+    let milk = all.iter().find(|r| r.text == "buy some milk").expect("the spoken reminder was stored");
+    assert_eq!(milk.state, sotto::store::ReminderState::Done);
     let rent = all.iter().find(|r| r.text == "pay the rent").unwrap();
     assert!(rent.due_at > jiff::Timestamp::now().as_second(), "snoozed into the future");
 }
