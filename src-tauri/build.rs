@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "list_microphones",
     "set_replacements",
+    "shortcut_status",
     "run_command",
     "undo_command",
     "list_reminders",

@@ -1,7 +1,9 @@
 //! Sotto's app: a thin Tauri 2 shell over the `sotto` core. Wiring only: the state, the
 //! plugins, the page's commands (`commands/`), and files handed to the app on its command line.
 
+pub mod anywhere;
 pub mod commands;
+mod dictation;
 pub mod error;
 mod imports;
 pub mod jobs;
@@ -29,12 +31,19 @@ pub fn run() {
     let builder = tauri::Builder::default()
         // First: a second `sotto-app FILE…` hands its files to this instance and exits.
         .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
-            let files = files_in_args(argv.get(1..).unwrap_or_default(), Path::new(&cwd));
+            let args = argv.get(1..).unwrap_or_default();
+            // `sotto-app --toggle` (a key bound in the desktop's settings): dictation, not the window.
+            if let Some(control) = anywhere::Control::from_args(args) {
+                anywhere::control(app, control);
+                return;
+            }
+            let files = files_in_args(args, Path::new(&cwd));
             if !files.is_empty() {
                 imports::queue(app, files);
             }
             tray::show_window(app);
         }))
+        .plugin(anywhere::shortcuts::plugin())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(
@@ -57,6 +66,9 @@ pub fn run() {
                 && let Some(window) = app.get_webview_window("main")
             {
                 tray::start_minimized(&window);
+            }
+            if let Some(control) = anywhere::Control::from_args(&args) {
+                control_once_unlocked(app.handle().clone(), control);
             }
             release_idle_models(app.handle().clone());
             reminders::watch(app.handle().clone());
@@ -93,6 +105,7 @@ pub fn run() {
             commands::settings::app_info,
             commands::settings::list_microphones,
             commands::settings::set_replacements,
+            commands::settings::shortcut_status,
             commands::assistant::run_command,
             commands::assistant::undo_command,
             commands::reminders::list_reminders,
@@ -105,6 +118,25 @@ pub fn run() {
         eprintln!("sotto-app: {e}");
         std::process::exit(1);
     }
+}
+
+/// `sotto-app --start` (or `--toggle`) with no Sotto running: it starts, and dictation starts
+/// once the notes are unlocked (at once with the keyring or `$SOTTO_PASSPHRASE`; within a minute
+/// by hand, or not at all).
+fn control_once_unlocked(app: tauri::AppHandle, control: anywhere::Control) {
+    if !matches!(control, anywhere::Control::Start | anywhere::Control::Toggle) {
+        return;
+    }
+    let _ = std::thread::Builder::new().name("sotto-control".into()).spawn(move || {
+        for _ in 0..600 {
+            if app.state::<AppState>().is_unlocked() {
+                anywhere::control(&app, control);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        tracing::info!("{control:?} from the command line: the notes stayed locked");
+    });
 }
 
 /// Release the speech model and the embedder once each has been idle for the chosen time.

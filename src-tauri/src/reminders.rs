@@ -91,11 +91,7 @@ fn act(app: &AppHandle, id: i64, action: &str) {
         "snooze" => library.snooze_reminder(id, jiff::Timestamp::now().as_second() + SNOOZE_SECS).map(drop),
         "done" => library.complete_reminder(id).map(drop),
         "default" => {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            crate::tray::show_window(app);
             Ok(())
         }
         _ => Ok(()),

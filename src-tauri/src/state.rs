@@ -14,6 +14,7 @@ use sotto::store::Settings;
 use sotto::text::Embedder;
 use zeroize::Zeroizing;
 
+use crate::anywhere::Anywhere;
 use crate::error::{AppError, AppResult};
 use crate::imports::Lane;
 use crate::jobs::Jobs;
@@ -80,6 +81,8 @@ pub struct AppState {
     keep_running: AtomicBool,
     /// Whether the tray icon is up.
     tray: AtomicBool,
+    /// Dictation into other apps: its shortcuts and recent texts.
+    pub anywhere: Anywhere,
     /// Imports and downloads.
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
@@ -106,6 +109,7 @@ impl AppState {
             idle_release_secs: AtomicU64::new(idle.as_secs()),
             keep_running: AtomicBool::new(Settings::default().keep_running),
             tray: AtomicBool::new(false),
+            anywhere: Anywhere::default(),
             jobs: Jobs::default(),
             import_lane: Lane::default(),
             library: RwLock::new(None),

@@ -33,6 +33,8 @@ fn export_all(dir: &Path) {
         assistant::Understood::export_all(cfg),
         assistant::Undo::export_all(cfg),
         sotto::store::Reminder::export_all(cfg),
+        sotto_app::anywhere::shortcuts::ShortcutStatus::export_all(cfg),
+        sotto_app::anywhere::AnywhereEvent::export_all(cfg),
     ];
     for r in results {
         r.expect("ts-rs writes the declaration");

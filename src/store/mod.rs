@@ -21,7 +21,7 @@ pub use listing::{ListOptions, SortBy};
 pub use query::fts_query;
 pub use reminders::{NewReminder, Reminder, ReminderState};
 pub use schema::migrations;
-pub use settings::{Settings, Theme};
+pub use settings::{Insertion, Settings, Theme, split_keys};
 pub use tags::normalize_tag;
 
 use crate::asr::Segment;

@@ -29,6 +29,22 @@ pub enum Theme {
     Dark,
 }
 
+/// How dictated text gets into the focused app (dictation by shortcut).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Insertion {
+    /// The best way this desktop offers.
+    #[default]
+    Auto,
+    /// Typed as keys (XTest on X11, the virtual keyboard on wlroots Wayland).
+    Type,
+    /// Pasted: the clipboard is saved, set, pasted and restored.
+    Paste,
+    /// Only copied, with a notification to paste it.
+    Copy,
+}
+
 /// What the user chose; every field has a default, so a fresh database reads as [`Settings::default`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -38,8 +54,15 @@ pub struct Settings {
     pub model: Option<String>,
     /// Spoken language, an ISO 639-1 code such as `en`, or `auto`; `None`: the model's own.
     pub language: Option<String>,
-    /// The global shortcut that starts dictation (the app's accelerator syntax).
+    /// Hold-to-talk: dictation into the focused app while this shortcut is held (accelerator
+    /// syntax, e.g. `Ctrl+Shift+Space`; empty: none).
     pub shortcut: String,
+    /// Toggle: one press starts dictation into the focused app, the next stops it (empty: none).
+    pub toggle_shortcut: String,
+    /// How dictated text gets into the focused app.
+    pub insertion: Insertion,
+    /// The keys that paste, for [`Insertion::Paste`] (`ctrl+shift+v` for terminals).
+    pub paste_keys: String,
     /// Colour theme.
     pub theme: Theme,
     /// Microphone by device name; `None`: the system default.
@@ -65,6 +88,9 @@ impl Default for Settings {
             model: None,
             language: None,
             shortcut: "CmdOrCtrl+Shift+Space".into(),
+            toggle_shortcut: "CmdOrCtrl+Alt+Space".into(),
+            insertion: Insertion::Auto,
+            paste_keys: "ctrl+v".into(),
             theme: Theme::System,
             microphone: None,
             pre_roll_ms: 300,
@@ -110,8 +136,12 @@ impl Settings {
         {
             return bad("language", format!("{lang:?} is neither a two-letter code such as \"en\" nor \"auto\""));
         }
-        if self.shortcut.trim().is_empty() {
-            return bad("shortcut", "the shortcut is empty".into());
+        if self.shortcut.trim().is_empty() && self.toggle_shortcut.trim().is_empty() {
+            return bad("shortcut", "with neither shortcut, dictation into other apps has no key".into());
+        }
+        if split_keys(&self.paste_keys).is_none() {
+            let detail = format!("{:?} is not modifiers and one key, such as \"ctrl+v\"", self.paste_keys);
+            return bad("paste_keys", detail);
         }
         if self.pre_roll_ms > MAX_PRE_ROLL_MS {
             return bad("pre_roll_ms", format!("{} is more than {MAX_PRE_ROLL_MS}", self.pre_roll_ms));
@@ -133,6 +163,18 @@ impl Settings {
             _ => Map::new(),
         }
     }
+}
+
+/// Keys such as `ctrl+shift+v` as their modifiers (`ctrl`, `shift`, `alt`, `super`) and one key;
+/// `None` where they are not that.
+pub fn split_keys(keys: &str) -> Option<(Vec<String>, char)> {
+    let lower = keys.to_ascii_lowercase();
+    let mut parts: Vec<String> = lower.split('+').map(|p| p.trim().to_string()).collect();
+    let last = parts.pop()?;
+    let mut chars = last.chars();
+    let (Some(key), None) = (chars.next(), chars.next()) else { return None };
+    let known = parts.iter().all(|m| ["ctrl", "shift", "alt", "super"].contains(&m.as_str()));
+    known.then_some((parts, key))
 }
 
 fn unknown(key: &str) -> StoreError {
@@ -195,6 +237,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn paste_keys_are_modifiers_and_one_key() {
+        assert_eq!(split_keys("Ctrl+Shift+V"), Some((vec!["ctrl".to_string(), "shift".to_string()], 'v')));
+        assert_eq!(split_keys("ctrl + v"), Some((vec!["ctrl".to_string()], 'v')));
+        for bad in ["", "ctrl+", "hyper+v", "ctrl+vv"] {
+            assert_eq!(split_keys(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn settings_are_typed_checked_and_saved() {
         let (_dir, mut store) = open_temp();
         assert_eq!(store.settings().unwrap(), Settings::default());
@@ -213,13 +264,21 @@ mod tests {
             ("idle_release_secs", json!(100_000)),
             ("idle_release_secs", json!(-5)),
             ("language", json!("English")),
-            ("shortcut", json!(" ")),
+            ("paste_keys", json!("ctrl+")),
+            ("paste_keys", json!("hyper+v")),
+            ("insertion", json!("telepathy")),
         ] {
             let r = store.set_setting(key, value.clone());
             assert!(matches!(&r, Err(StoreError::BadSetting { key: k, .. }) if k == key), "{key}={value}: {r:?}");
         }
         assert!(matches!(store.set_setting("colour", json!("red")), Err(StoreError::UnknownSetting { .. })));
         assert_eq!(store.settings().unwrap(), s, "refused values change nothing");
+        // One shortcut may go, not both: dictation into other apps would have no key.
+        let s = store.set_setting("toggle_shortcut", json!("")).unwrap();
+        let r = store.set_setting("shortcut", json!(" "));
+        assert!(matches!(&r, Err(StoreError::BadSetting { key, .. }) if key == "shortcut"), "{r:?}");
+        assert_eq!(store.set_setting("insertion", json!("paste")).unwrap().insertion, Insertion::Paste);
+        let s = Settings { insertion: Insertion::Paste, ..s };
 
         // A row another version wrote that no longer parses reads as the default; the rest stay.
         store.connection().execute("UPDATE settings SET value = '\"sepia\"' WHERE key = 'theme'", []).unwrap();

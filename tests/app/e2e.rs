@@ -895,3 +895,154 @@ async fn closing_the_window_keeps_sotto_running_and_start_at_login_is_a_login_en
     let stretch = lib.reminders(None).unwrap().into_iter().find(|r| r.text == "stretch").unwrap();
     assert_eq!(stretch.state, sotto::store::ReminderState::Done);
 }
+
+/// A Tk text entry (tests/app/entry.py) that has the keyboard focus and writes its content to
+/// a file whenever it changes: the "other app" that dictation types into.
+struct Entry {
+    child: Child,
+    file: PathBuf,
+}
+
+impl Entry {
+    fn open(dir: &Path) -> Entry {
+        let (file, ready) = (dir.join("entry.txt"), dir.join("entry.ready"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/app/entry.py");
+        let child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(&file)
+            .arg(&ready)
+            .spawn()
+            .expect("python3-tk (models/fetch-fixtures installs it)");
+        let since = Instant::now();
+        while !ready.exists() {
+            assert!(since.elapsed() < Duration::from_secs(20), "the entry window never came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Entry { child, file }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.file).unwrap_or_default()
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn xdotool(args: &[&str]) {
+    let ok = Command::new("xdotool").args(args).status();
+    assert!(ok.is_ok_and(|s| s.success()), "xdotool {args:?} (models/fetch-fixtures installs it)");
+}
+
+/// Put `text` on the X clipboard (xclip keeps serving it until another program takes it).
+fn set_clipboard(text: &str) {
+    let mut xclip = Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip (models/fetch-fixtures installs it)");
+    xclip.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    assert!(xclip.wait().unwrap().success());
+}
+
+fn clipboard() -> String {
+    let out = Command::new("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Play `wav` into the virtual microphone and wait until it has been heard (the audio server's
+/// buffers still hold the end when paplay returns).
+async fn play(mic: &mic::Daemon, wav: PathBuf) {
+    let server = mic.server();
+    let played = tokio::task::spawn_blocking(move || {
+        Command::new("paplay").env("PULSE_SERVER", server).arg("--device=vsink").arg(wav).status()
+    });
+    assert!(played.await.unwrap().unwrap().success(), "paplay played the speech");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+}
+
+/// Dictation into another app, as a user does it: the hold-to-talk keys (`$SOTTO_SHORTCUT`)
+/// held with xdotool while real speech plays into the virtual microphone put the words into a
+/// focused Tk entry, and the clipboard still holds what it held; Escape while holding inserts
+/// nothing; `sotto-app --toggle` from a second process starts and stops a dictation that
+/// inserts too.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
+    // A session bus: the notification service, and `--toggle` reaching the running app.
+    let notifications = Notifications::start(data.path(), "Done");
+    let env = [("DBUS_SESSION_BUS_ADDRESS", notifications.bus.as_str()), ("SOTTO_SHORTCUT", "ctrl+alt+d")];
+    let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), Some(&mic.server()), &env).await;
+    app.until("the shortcuts to be grabbed", Duration::from_secs(30), || async {
+        log_says(&app, "shortcuts: hold Binding { keys: \"ctrl+alt+d\", error: None }")
+    })
+    .await;
+    let entry = Entry::open(data.path());
+    set_clipboard("what the user had copied");
+
+    // Hold: the words go in once the keys are up.
+    xdotool(&["keydown", "ctrl+alt+d"]);
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        log_says(&app, "listening; the text goes in by")
+    })
+    .await;
+    play(&mic, fixture("jfk.wav")).await;
+    xdotool(&["keyup", "ctrl+alt+d"]);
+    let jfk = std::fs::read_to_string(fixture("jfk.txt")).unwrap();
+    app.until("the words in the entry", Duration::from_secs(30), || async {
+        entry.text().split_whitespace().count() >= 15
+    })
+    .await;
+    let typed = entry.text();
+    let wer = sotto::text::wer::wer(&jfk, &typed);
+    assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_tail());
+    assert!(log_says(&app, "characters in by Type"), "{}", app.log_tail());
+    assert_eq!(clipboard(), "what the user had copied", "the clipboard is the user's");
+
+    // Escape while holding: nothing goes in.
+    let before = entry.text();
+    xdotool(&["keydown", "ctrl+alt+d"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    play(&mic, fixture("espeak_hello.wav")).await;
+    xdotool(&["key", "ctrl+alt+Escape"]);
+    xdotool(&["keyup", "ctrl+alt+d"]);
+    app.until("the cancelled dictation to end", Duration::from_secs(10), || async {
+        log_says(&app, "dictation into the focused app: Cancel")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(entry.text(), before, "a cancelled dictation inserts nothing");
+
+    // `sotto-app --toggle`, as bound in a desktop's keyboard settings: start, speak, stop.
+    let toggle = || {
+        let ok = Command::new(app_binary())
+            .arg("--toggle")
+            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
+            .env("SOTTO_DATA_DIR", data.path())
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
+    };
+    let said = "Remind me in twenty minutes to buy some milk.";
+    let wav = data.path().join("milk.wav");
+    spoken(&wav, said);
+    toggle();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    play(&mic, wav).await;
+    toggle();
+    app.until("the toggled words in the entry", Duration::from_secs(20), || async {
+        entry.text().len() > before.len() + 10
+    })
+    .await;
+    let added = entry.text()[before.len()..].to_string();
+    assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}");
+    app.quit().await;
+    mic.kill();
+}

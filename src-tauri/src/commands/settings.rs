@@ -5,6 +5,7 @@ use sotto::store::Settings;
 use tauri::{AppHandle, State};
 
 use super::blocking;
+use crate::anywhere::shortcuts::ShortcutStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -56,9 +57,20 @@ pub async fn set_setting(
         })?;
     }
     let library = state.library()?;
+    let keys = ["shortcut", "toggle_shortcut", "insertion"].contains(&key.as_str());
     let settings = blocking(move || Ok(library.set_setting(&key, value)?)).await?;
     state.apply_settings(&settings);
+    if keys {
+        crate::anywhere::shortcuts::apply(&app, &settings);
+    }
     Ok(settings)
+}
+
+/// How the shortcuts of dictation into other apps fared, and how text goes in here (`null`
+/// while locked).
+#[tauri::command]
+pub fn shortcut_status(app: AppHandle) -> Option<ShortcutStatus> {
+    crate::anywhere::shortcuts::status(&app)
 }
 
 /// Replace the clean-up replacements with those of `text` (CSV or TSV lines `from,to`); returns

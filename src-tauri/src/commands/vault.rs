@@ -111,7 +111,10 @@ async fn open(app: AppHandle, credential: Credential) -> AppResult<Unlocked> {
         let embedder = state.config.dirs.embedder_files();
         let opened = Library::unlock(&state.config.data_dir, &credential, embedder.as_ref())?;
         match opened.library.settings() {
-            Ok(settings) => state.apply_settings(&settings),
+            Ok(settings) => {
+                state.apply_settings(&settings);
+                crate::anywhere::shortcuts::apply(&app, &settings);
+            }
             Err(e) => tracing::warn!("settings unreadable, defaults apply: {e}"),
         }
         state.set_library(Some(Arc::new(opened.library)));

@@ -19,6 +19,7 @@ import type { NoteDetail } from "./bindings/NoteDetail";
 import type { NoteSummary } from "./bindings/NoteSummary";
 import type { SessionEvent } from "./bindings/SessionEvent";
 import type { Settings } from "./bindings/Settings";
+import type { ShortcutStatus } from "./bindings/ShortcutStatus";
 import type { TagCount } from "./bindings/TagCount";
 import type { Unlocked } from "./bindings/Unlocked";
 import type { VaultStatus } from "./bindings/VaultStatus";
@@ -37,6 +38,11 @@ export type * from "./bindings/Understood";
 export type * from "./bindings/Undo";
 export type * from "./bindings/NoteFormat";
 export type * from "./bindings/Hit";
+export type * from "./bindings/AnywhereEvent";
+export type * from "./bindings/Binding";
+export type * from "./bindings/Insertion";
+export type * from "./bindings/Method";
+export type * from "./bindings/ShortcutStatus";
 export type * from "./bindings/JobEvent";
 export type * from "./bindings/JobKind";
 export type * from "./bindings/ListOptions";
@@ -150,6 +156,8 @@ export const appInfo = () => call<AppInfo>("app_info");
 export const listMicrophones = () => call<Microphone[]>("list_microphones");
 /** Replaces the clean-up replacements with CSV/TSV lines `from,to`; returns all settings. */
 export const setReplacements = (text: string) => call<Settings>("set_replacements", { text });
+/** How the shortcuts of dictation into other apps fared; null while locked. */
+export const shortcutStatus = () => call<ShortcutStatus | null>("shortcut_status");
 
 // Voice commands: a dictated final understood and, when a command, carried out; undo takes it back.
 export const runCommand = (text: string) => call<Understood>("run_command", { text });

@@ -25,6 +25,12 @@ function setup(initial: Partial<Settings> = {}, answers: Record<string, unknown>
       model("minilm", { kind: "embedder", installed: true }),
     ],
     app_info: { version: "0.3.0", data_dir: "/home/me/.local/share/sotto", models_dir: "/home/me/.cache/sotto" },
+    shortcut_status: {
+      hold: { keys: current.shortcut, error: null },
+      toggle: { keys: current.toggle_shortcut, error: "HotKey already registered (another program may hold these keys)" },
+      insertion: "type",
+      command: "sotto-app --toggle",
+    },
     ...answers,
   });
   render(SettingsView, { settings: createSettings(), models: createModels() });
@@ -32,6 +38,22 @@ function setup(initial: Partial<Settings> = {}, answers: Record<string, unknown>
 }
 
 describe("SettingsView", () => {
+  it("says which shortcut works, which does not and why, and how text goes in", async () => {
+    const backend = setup();
+    const hold = await screen.findByTestId("shortcut-state");
+    await vi.waitFor(() => expect(hold.textContent).toMatch(/Works in every app/));
+    expect(screen.getByTestId("toggle_shortcut-state").textContent).toMatch(/Not working: HotKey already registered/);
+    expect(screen.getByTestId("insertion-state").textContent).toMatch(/typed as keys/);
+    const toggle = screen.getByLabelText("Start / stop") as HTMLInputElement;
+    await fireEvent.change(toggle, { target: { value: " Ctrl+Alt+J " } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "toggle_shortcut", value: "Ctrl+Alt+J" }]),
+    );
+    await vi.waitFor(() => expect(backend.callsOf("shortcut_status").length).toBeGreaterThan(1));
+    await fireEvent.change(screen.getByLabelText("The text goes in"), { target: { value: "paste" } });
+    await vi.waitFor(() => expect(backend.callsOf("set_setting")).toContainEqual({ key: "insertion", value: "paste" }));
+  });
+
   it("shows the current microphone once the list arrives and saves a change", async () => {
     const backend = setup({ microphone: "USB mic" });
     const select = screen.getByLabelText("Microphone") as HTMLSelectElement;
