@@ -1043,6 +1043,59 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     .await;
     let added = entry.text()[before.len()..].to_string();
     assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}");
+
+    // Pasted (Settings): the words go in through the clipboard, which is the user's again after.
+    let hold_and_say = |how: &'static str| {
+        let (app, mic, wav) = (&app, &mic, data.path().join("milk.wav"));
+        async move {
+            app.click("[data-testid=nav-settings]").await;
+            app.wait("[data-testid=set-insertion]").await.select_by_value(how).await.unwrap();
+            app.until("the way text goes in to change", Duration::from_secs(10), || async {
+                let state = app.all("[data-testid=insertion-state]").await;
+                match state.first() {
+                    Some(e) => {
+                        e.text().await.unwrap_or_default().contains(if how == "paste" { "pasted" } else { "copied" })
+                    }
+                    None => false,
+                }
+            })
+            .await;
+            // The page had the focus: give it back to the text window, as a user would.
+            xdotool(&["search", "--name", "sotto-test-entry", "windowfocus", "--sync"]);
+            xdotool(&["keydown", "ctrl+alt+d"]);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            play(mic, wav).await;
+            xdotool(&["keyup", "ctrl+alt+d"]);
+        }
+    };
+    let before = entry.text();
+    hold_and_say("paste").await;
+    app.until("the pasted words in the entry", Duration::from_secs(20), || async {
+        entry.text().len() > before.len() + 10
+    })
+    .await;
+    let added = entry.text()[before.len()..].to_string();
+    assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}");
+    // Logged once the old clipboard is back.
+    app.until("the paste to end", Duration::from_secs(5), || async { log_says(&app, "characters in by Paste") }).await;
+    assert_eq!(clipboard(), "what the user had copied", "the clipboard is restored after the paste");
+
+    // Only copied: the entry is untouched, the words are on the clipboard, a notification says so.
+    let before = entry.text();
+    let shown = notifications.ctl(&["count", "history"]).trim().parse::<u32>().unwrap_or(0)
+        + notifications.ctl(&["count", "displayed"]).trim().parse::<u32>().unwrap_or(0);
+    hold_and_say("copy").await;
+    app.until("the words on the clipboard", Duration::from_secs(20), || async {
+        sotto::text::wer::wer(said, &clipboard()) <= 0.25
+    })
+    .await;
+    app.until("the notification to paste", Duration::from_secs(10), || async {
+        let now = notifications.ctl(&["count", "history"]).trim().parse::<u32>().unwrap_or(0)
+            + notifications.ctl(&["count", "displayed"]).trim().parse::<u32>().unwrap_or(0);
+        now > shown
+    })
+    .await;
+    assert_eq!(entry.text(), before, "copying inserts nothing");
     app.quit().await;
     mic.kill();
 }
