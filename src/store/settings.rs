@@ -277,8 +277,8 @@ mod tests {
         let s = store.set_setting("toggle_shortcut", json!("")).unwrap();
         let r = store.set_setting("shortcut", json!(" "));
         assert!(matches!(&r, Err(StoreError::BadSetting { key, .. }) if key == "shortcut"), "{r:?}");
-        assert_eq!(store.set_setting("insertion", json!("paste")).unwrap().insertion, Insertion::Paste);
-        let s = Settings { insertion: Insertion::Paste, ..s };
+        let pasted = store.set_setting("insertion", json!("paste")).unwrap();
+        assert_eq!(pasted, Settings { insertion: Insertion::Paste, ..s }, "only the one setting changed");
 
         // A row another version wrote that no longer parses reads as the default; the rest stay.
         store.connection().execute("UPDATE settings SET value = '\"sepia\"' WHERE key = 'theme'", []).unwrap();
