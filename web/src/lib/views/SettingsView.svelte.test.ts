@@ -54,6 +54,20 @@ describe("SettingsView", () => {
     await vi.waitFor(() => expect(backend.callsOf("set_setting")).toContainEqual({ key: "insertion", value: "paste" }));
   });
 
+  it("shows the keys in use where SOTTO_SHORTCUT replaces the setting", async () => {
+    setup({}, {
+      shortcut_status: {
+        hold: { keys: "ctrl+alt+d", error: null },
+        toggle: { keys: "CmdOrCtrl+Alt+Space", error: null },
+        insertion: "type",
+        command: "sotto-app --toggle",
+      },
+    });
+    const hold = await screen.findByTestId("shortcut-state");
+    await vi.waitFor(() => expect(hold.textContent).toMatch(/as ctrl\+alt\+d \(set by SOTTO_SHORTCUT\)/));
+    expect(screen.getByTestId("toggle_shortcut-state").textContent).toMatch(/^\s*Works in every app\.\s*$/);
+  });
+
   it("shows the current microphone once the list arrives and saves a change", async () => {
     const backend = setup({ microphone: "USB mic" });
     const select = screen.getByLabelText("Microphone") as HTMLSelectElement;
