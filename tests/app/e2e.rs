@@ -924,6 +924,22 @@ impl Entry {
     fn text(&self) -> String {
         std::fs::read_to_string(&self.file).unwrap_or_default()
     }
+
+    /// What was added after `before`, once more than `min` characters came and then nothing
+    /// changed for a second: typing goes on for a while after the first words show.
+    async fn added(&self, app: &App, what: &str, before: &str, min: usize) -> String {
+        let mut last = (self.text(), Instant::now());
+        app.until(what, Duration::from_secs(30), || {
+            let now = self.text();
+            if now != last.0 {
+                last = (now, Instant::now());
+            }
+            let done = last.0.len() > before.len() + min && last.1.elapsed() >= Duration::from_secs(1);
+            async move { done }
+        })
+        .await;
+        last.0.strip_prefix(before).unwrap_or(&last.0).to_string()
+    }
 }
 
 impl Drop for Entry {
@@ -997,11 +1013,7 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     play(&mic, fixture("jfk.wav")).await;
     xdotool(&["keyup", "ctrl+alt+d"]);
     let jfk = std::fs::read_to_string(fixture("jfk.txt")).unwrap();
-    app.until("the words in the entry", Duration::from_secs(30), || async {
-        entry.text().split_whitespace().count() >= 15
-    })
-    .await;
-    let typed = entry.text();
+    let typed = entry.added(&app, "the words in the entry", "", 40).await;
     let wer = sotto::text::wer::wer(&jfk, &typed);
     assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_tail());
     assert!(log_says(&app, "characters in by Type"), "{}", app.log_tail());
@@ -1037,11 +1049,7 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     play(&mic, wav).await;
     toggle();
-    app.until("the toggled words in the entry", Duration::from_secs(20), || async {
-        entry.text().len() > before.len() + 10
-    })
-    .await;
-    let added = entry.text()[before.len()..].to_string();
+    let added = entry.added(&app, "the toggled words in the entry", &before, 10).await;
     assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}");
 
     // Pasted (Settings): the words go in through the clipboard, which is the user's again after.
@@ -1070,11 +1078,7 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     };
     let before = entry.text();
     hold_and_say("paste").await;
-    app.until("the pasted words in the entry", Duration::from_secs(20), || async {
-        entry.text().len() > before.len() + 10
-    })
-    .await;
-    let added = entry.text()[before.len()..].to_string();
+    let added = entry.added(&app, "the pasted words in the entry", &before, 10).await;
     assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}");
     // Logged once the old clipboard is back.
     app.until("the paste to end", Duration::from_secs(5), || async { log_says(&app, "characters in by Paste") }).await;
