@@ -3,8 +3,11 @@
 //! faster-whisper, on the same utterances and weights, in one run. Run through `bench/dictate`;
 //! see bench/README.md.
 //!
-//!   cargo bench --bench dictate -- --python BENCH_VENV_PYTHON --ct2 CT2_DIR [--repeat 5]
-//!       [--name dictate-latest] [--out bench/results]
+//!   cargo bench --bench dictate -- [--python BENCH_VENV_PYTHON --ct2 CT2_DIR] [--repeat 5]
+//!       [--only "5 s"] [--name dictate-latest] [--out bench/results]
+//!
+//! Without `--python`, faster-whisper is left out (its column reads NaN): for quick runs while
+//! working on the session; `--only` keeps one utterance length.
 
 #[path = "common.rs"]
 mod common;
@@ -48,7 +51,10 @@ fn main() -> Result<()> {
     let out = args.path("--out", &repo_root().join("bench/results"));
     let models = models_dir();
     let silero = Arc::new(SileroModel::load(&models.join(sotto::audio::silero::MODEL_FILE))?);
-    let utterances = load_utterances(&silero)?;
+    let mut utterances = load_utterances(&silero)?;
+    if let Some(only) = args.value("--only") {
+        utterances.retain(|u| u.name == only);
+    }
     let scratch = tempfile::tempdir()?;
 
     let mut model_files = vec![("f16 (portable)", models.join("ggml-tiny.en.bin"))];
@@ -89,15 +95,22 @@ fn main() -> Result<()> {
         }
     }
     // faster-whisper transcribing each utterance after stop, in its own process (bench/asr_worker.py).
-    let python = args.value("--python").context("--python (the bench venv's) is required")?;
-    let ct2 = args.value("--ct2").context("--ct2 (the CTranslate2 model dir) is required")?;
-    let mut wavs = Vec::new();
-    for u in &utterances {
-        let path = scratch.path().join(format!("{}.wav", u.name));
-        write_wav(&path, &u.pcm)?;
-        wavs.push(path);
-    }
-    let fw = faster_whisper(&python, &ct2, &wavs, repeat, scratch.path())?;
+    let fw = match args.value("--python") {
+        Some(python) => {
+            let ct2 = args.value("--ct2").context("--ct2 (the CTranslate2 model dir) goes with --python")?;
+            let mut wavs = Vec::new();
+            for u in &utterances {
+                let path = scratch.path().join(format!("{}.wav", u.name));
+                write_wav(&path, &u.pcm)?;
+                wavs.push(path);
+            }
+            faster_whisper(&python, &ct2, &wavs, repeat, scratch.path())?
+        }
+        None => {
+            eprintln!("faster-whisper left out (no --python)");
+            Vec::new()
+        }
+    };
 
     let md = markdown(&rows, &fw, repeat);
     print!("{md}");
