@@ -46,11 +46,16 @@ pub fn start(
                 // Ended by itself (silence, a lost microphone): free the slot. Dropping a
                 // session joins its worker, which is this thread: drop it on another.
                 let app = ended.clone();
-                std::thread::spawn(move || drop(app.state::<AppState>().take_dictation_numbered(number)));
+                std::thread::spawn(move || {
+                    drop(app.state::<AppState>().take_dictation_numbered(number));
+                    crate::tray::refresh(&app);
+                });
             }
         }),
     )?;
-    state.set_dictation(number, session)
+    state.set_dictation(number, session)?;
+    crate::tray::refresh(app);
+    Ok(())
 }
 
 /// Stop the running dictation, if any: pending speech becomes a final, then `stopped`.
@@ -66,6 +71,7 @@ pub fn cancel(app: &AppHandle) -> bool {
 fn end(app: &AppHandle, how: fn(&Session)) -> bool {
     let Some(session) = app.state::<AppState>().take_dictation() else { return false };
     how(&session);
+    crate::tray::refresh(app);
     // The worker finishes on its own; waiting here would hold the caller (the page, a key).
     std::thread::spawn(move || session.wait());
     true

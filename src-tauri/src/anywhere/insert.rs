@@ -204,7 +204,8 @@ fn paste(text: &str, paste_keys: &str) -> Result<(), InsertError> {
     sent
 }
 
-fn copy(text: &str) -> Result<(), InsertError> {
+/// Put `text` on the clipboard.
+pub fn copy(text: &str) -> Result<(), InsertError> {
     let mut guard = clipboard()?;
     let Some(board) = guard.as_mut() else { return Err(InsertError::Clipboard("unavailable".into())) };
     board.set_text(text).map_err(clip)

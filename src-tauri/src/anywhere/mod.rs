@@ -220,6 +220,7 @@ fn put_in(app: &AppHandle, inbox: mpsc::Receiver<Piece>, mut inserter: Inserter,
             Ok(done) => {
                 tracing::info!("{} characters in by {:?}", piece.chars().count(), done.method);
                 app.state::<AppState>().anywhere.remember(text);
+                crate::tray::refresh(app);
                 if done.method == Method::Copy {
                     let why = done.fallback.map(|f| format!(" ({f})")).unwrap_or_default();
                     notify(app, "Dictation copied", &format!("Press Ctrl+V to paste it{why}."));
