@@ -59,6 +59,8 @@ pub struct Settings {
     pub shortcut: String,
     /// Toggle: one press starts dictation into the focused app, the next stops it (empty: none).
     pub toggle_shortcut: String,
+    /// Puts the last dictation into the focused app again (empty: none).
+    pub paste_last_shortcut: String,
     /// How dictated text gets into the focused app.
     pub insertion: Insertion,
     /// The keys that paste, for [`Insertion::Paste`] (`ctrl+shift+v` for terminals).
@@ -89,6 +91,7 @@ impl Default for Settings {
             language: None,
             shortcut: "CmdOrCtrl+Shift+Space".into(),
             toggle_shortcut: "CmdOrCtrl+Alt+Space".into(),
+            paste_last_shortcut: "CmdOrCtrl+Alt+V".into(),
             insertion: Insertion::Auto,
             paste_keys: "ctrl+v".into(),
             theme: Theme::System,

@@ -985,8 +985,8 @@ async fn play(mic: &mic::Daemon, wav: PathBuf) {
 
 /// Dictation into another app, as a user does it: the hold-to-talk keys (`$SOTTO_SHORTCUT`)
 /// held with xdotool while real speech plays into the virtual microphone put the words into a
-/// focused Tk entry, and the clipboard still holds what it held; Escape while holding inserts
-/// nothing; `sotto-app --toggle` from a second process starts and stops a dictation that
+/// focused Tk entry, and the clipboard still holds what it held; the paste-last keys put them in
+/// again; Escape while holding inserts nothing; `sotto-app --toggle` from a second process starts and stops a dictation that
 /// inserts too.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window() {
@@ -1018,6 +1018,12 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_tail());
     assert!(log_says(&app, "characters in by Type"), "{}", app.log_tail());
     assert_eq!(clipboard(), "what the user had copied", "the clipboard is the user's");
+
+    // Its own keys put the last dictation in again.
+    xdotool(&["key", "ctrl+alt+v"]);
+    let again = entry.added(&app, "the last dictation again", &typed, 40).await;
+    assert_eq!(again.trim(), typed.trim(), "the last dictation, once more");
+    assert!(log_says(&app, "characters in again by Type"), "{}", app.log_tail());
 
     // Escape while holding: nothing goes in.
     let before = entry.text();

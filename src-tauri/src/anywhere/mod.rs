@@ -1,6 +1,7 @@
 //! Dictation into any app: the hold-to-talk and toggle shortcuts, the tray and
 //! `sotto-app --toggle|--start|--stop|--cancel` start and stop a dictation whose text goes into
-//! the focused window of whatever app the user is in.
+//! the focused window of whatever app the user is in; `--paste-last` (and its shortcut) puts the
+//! last one in again.
 
 pub mod insert;
 pub mod shortcuts;
@@ -31,16 +32,20 @@ pub enum Control {
     Toggle,
     /// Stop and insert nothing more.
     Cancel,
+    /// Put the last dictation into the focused app again.
+    PasteLast,
 }
 
 impl Control {
-    /// The control a command line asks for: `--start`, `--stop`, `--toggle` or `--cancel`.
+    /// The control a command line asks for: `--start`, `--stop`, `--toggle`, `--cancel` or
+    /// `--paste-last`.
     pub fn from_args(args: &[String]) -> Option<Control> {
         args.iter().find_map(|a| match a.as_str() {
             "--start" => Some(Control::Start),
             "--stop" => Some(Control::Stop),
             "--toggle" => Some(Control::Toggle),
             "--cancel" => Some(Control::Cancel),
+            "--paste-last" => Some(Control::PasteLast),
             _ => None,
         })
     }
@@ -131,8 +136,36 @@ pub fn control(app: &AppHandle, control: Control) {
         Control::Cancel => {
             crate::dictation::cancel(app);
         }
+        Control::PasteLast => paste_last(app),
         Control::Start => {}
     }
+}
+
+/// Put the last dictation into the focused app again, the way dictated text goes in (off the
+/// caller's thread: typing takes a while, and waits for the shortcut's keys to be released).
+fn paste_last(app: &AppHandle) {
+    let app = app.clone();
+    let _ = std::thread::Builder::new().name("sotto-paste-last".into()).spawn(move || {
+        let state = app.state::<AppState>();
+        let Some(text) = state.anywhere.recent().into_iter().next() else {
+            notify(&app, "Nothing to paste", "Nothing has been dictated into an app since Sotto started.");
+            return;
+        };
+        let settings = match state.library().and_then(|l| Ok(l.settings()?)) {
+            Ok(settings) => settings,
+            Err(e) => return notify(&app, "Sotto could not paste", &e.to_string()),
+        };
+        let mut inserter = Inserter::new(insert::choose(settings.insertion), &settings.paste_keys);
+        match inserter.insert(&text) {
+            Ok(done) => {
+                tracing::info!("{} characters in again by {:?}", text.chars().count(), done.method);
+                if done.method == Method::Copy {
+                    notify(&app, "Dictation copied", "Press Ctrl+V to paste it.");
+                }
+            }
+            Err(e) => notify(&app, "Sotto could not insert the text", &e.to_string()),
+        }
+    });
 }
 
 /// The hold-to-talk key went down or up.

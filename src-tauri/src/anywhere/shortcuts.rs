@@ -1,8 +1,8 @@
 //! The user's shortcuts for dictation into any app, grabbed from the OS (X11, Windows, macOS):
-//! hold-to-talk, toggle, and Escape while dictating to cancel. A shortcut that cannot work
-//! (another program holds it; a Wayland session, where apps cannot grab keys) is reported in
-//! Settings with the way that always works: `sotto-app --toggle` bound in the desktop's own
-//! keyboard settings.
+//! hold-to-talk, toggle, paste the last dictation again, and Escape while dictating to cancel. A
+//! shortcut that cannot work (another program holds it; a Wayland session, where apps cannot
+//! grab keys) is reported in Settings with the way that always works: `sotto-app --toggle` bound
+//! in the desktop's own keyboard settings.
 
 use std::str::FromStr;
 
@@ -27,6 +27,8 @@ pub struct ShortcutStatus {
     pub hold: Binding,
     /// Toggle.
     pub toggle: Binding,
+    /// Paste the last dictation again.
+    pub paste_last: Binding,
     /// How dictated text goes in on this desktop, as chosen now.
     pub insertion: Method,
     /// The command to bind in the desktop's keyboard settings where a shortcut cannot work.
@@ -48,6 +50,7 @@ pub struct Binding {
 pub struct Registered {
     hold: Option<Shortcut>,
     toggle: Option<Shortcut>,
+    paste_last: Option<Shortcut>,
     status: Option<ShortcutStatus>,
 }
 
@@ -58,22 +61,25 @@ pub fn plugin() -> TauriPlugin<Wry> {
 
 fn on_shortcut(app: &AppHandle, shortcut: &Shortcut, event: ShortcutEvent) {
     let down = event.state == ShortcutState::Pressed;
-    let (is_hold, is_toggle) = {
+    let (is_hold, is_toggle, is_paste_last) = {
         let state = app.state::<AppState>();
         let registered = state.anywhere.shortcuts.lock().unwrap_or_else(|e| e.into_inner());
-        (registered.hold.as_ref() == Some(shortcut), registered.toggle.as_ref() == Some(shortcut))
+        let is = |s: &Option<Shortcut>| s.as_ref() == Some(shortcut);
+        (is(&registered.hold), is(&registered.toggle), is(&registered.paste_last))
     };
     if is_hold {
         hold(app, down);
     } else if is_toggle && down {
         control(app, Control::Toggle);
+    } else if is_paste_last && down {
+        control(app, Control::PasteLast);
     } else if shortcut.key == Code::Escape && down {
         control(app, Control::Cancel);
     }
 }
 
 /// Grab the user's shortcuts (at unlock, and when they change): `$SOTTO_SHORTCUT` over the
-/// hold-to-talk setting; the toggle where it differs from it.
+/// hold-to-talk setting; the others where they differ from the ones before them.
 pub fn apply(app: &AppHandle, settings: &Settings) {
     let hold_keys = std::env::var("SOTTO_SHORTCUT").ok().filter(|k| !k.trim().is_empty());
     let hold_keys = hold_keys.unwrap_or_else(|| settings.shortcut.clone());
@@ -82,22 +88,26 @@ pub fn apply(app: &AppHandle, settings: &Settings) {
         tracing::warn!("shortcuts: {e}");
     }
     let (hold, hold_binding) = grab(app, &hold_keys);
-    let (toggle, toggle_binding) = if same_keys(&settings.toggle_shortcut, &hold_keys) {
-        let error = Some("the same keys as hold-to-talk: they hold".to_string());
-        (None, Binding { keys: settings.toggle_shortcut.clone(), error })
-    } else {
-        grab(app, &settings.toggle_shortcut)
+    let taken = |keys: &str, by: &[(&str, &str)]| {
+        let (_, what) = by.iter().find(|(other, _)| same_keys(keys, other))?;
+        Some((None, Binding { keys: keys.to_string(), error: Some(format!("the same keys as {what}")) }))
     };
+    let (toggle, toggle_binding) = taken(&settings.toggle_shortcut, &[(&hold_keys, "hold-to-talk: they hold")])
+        .unwrap_or_else(|| grab(app, &settings.toggle_shortcut));
+    let before = [(hold_keys.as_str(), "hold-to-talk"), (settings.toggle_shortcut.as_str(), "start / stop")];
+    let (paste_last, paste_last_binding) =
+        taken(&settings.paste_last_shortcut, &before).unwrap_or_else(|| grab(app, &settings.paste_last_shortcut));
     let status = ShortcutStatus {
         hold: hold_binding,
         toggle: toggle_binding,
+        paste_last: paste_last_binding,
         insertion: insert::choose(settings.insertion),
         command: COMMAND.into(),
     };
-    tracing::info!("shortcuts: hold {:?}, toggle {:?}", status.hold, status.toggle);
+    tracing::info!("shortcuts: hold {:?}, toggle {:?}, paste last {:?}", status.hold, status.toggle, status.paste_last);
     let state = app.state::<AppState>();
     *state.anywhere.shortcuts.lock().unwrap_or_else(|e| e.into_inner()) =
-        Registered { hold, toggle, status: Some(status) };
+        Registered { hold, toggle, paste_last, status: Some(status) };
 }
 
 /// How the shortcuts fared (`None` before the unlock).
@@ -130,6 +140,9 @@ fn escapes(app: &AppHandle) -> Vec<Shortcut> {
 }
 
 fn same_keys(a: &str, b: &str) -> bool {
+    if a.trim().is_empty() || b.trim().is_empty() {
+        return false;
+    }
     match (Shortcut::from_str(a), Shortcut::from_str(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a.trim().eq_ignore_ascii_case(b.trim()),

@@ -57,7 +57,7 @@ pub async fn set_setting(
         })?;
     }
     let library = state.library()?;
-    let keys = ["shortcut", "toggle_shortcut", "insertion"].contains(&key.as_str());
+    let keys = ["shortcut", "toggle_shortcut", "paste_last_shortcut", "insertion"].contains(&key.as_str());
     let settings = blocking(move || Ok(library.set_setting(&key, value)?)).await?;
     state.apply_settings(&settings);
     if keys {

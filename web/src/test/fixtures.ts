@@ -62,6 +62,7 @@ export const SETTINGS: Settings = {
   language: null,
   shortcut: "CmdOrCtrl+Shift+Space",
   toggle_shortcut: "CmdOrCtrl+Alt+Space",
+  paste_last_shortcut: "CmdOrCtrl+Alt+V",
   insertion: "auto",
   paste_keys: "ctrl+v",
   theme: "system",

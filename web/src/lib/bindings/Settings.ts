@@ -25,6 +25,10 @@ shortcut: string,
  */
 toggle_shortcut: string, 
 /**
+ * Puts the last dictation into the focused app again (empty: none).
+ */
+paste_last_shortcut: string, 
+/**
  * How dictated text gets into the focused app.
  */
 insertion: Insertion, 

@@ -15,6 +15,10 @@ hold: Binding,
  */
 toggle: Binding, 
 /**
+ * Paste the last dictation again.
+ */
+paste_last: Binding, 
+/**
  * How dictated text goes in on this desktop, as chosen now.
  */
 insertion: Method, 

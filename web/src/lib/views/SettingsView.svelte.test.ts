@@ -28,6 +28,7 @@ function setup(initial: Partial<Settings> = {}, answers: Record<string, unknown>
     shortcut_status: {
       hold: { keys: current.shortcut, error: null },
       toggle: { keys: current.toggle_shortcut, error: "HotKey already registered (another program may hold these keys)" },
+      paste_last: { keys: current.paste_last_shortcut, error: null },
       insertion: "type",
       command: "sotto-app --toggle",
     },
@@ -59,6 +60,7 @@ describe("SettingsView", () => {
       shortcut_status: {
         hold: { keys: "ctrl+alt+d", error: null },
         toggle: { keys: "CmdOrCtrl+Alt+Space", error: null },
+        paste_last: { keys: "CmdOrCtrl+Alt+Space", error: "the same keys as start / stop" },
         insertion: "type",
         command: "sotto-app --toggle",
       },
@@ -66,6 +68,17 @@ describe("SettingsView", () => {
     const hold = await screen.findByTestId("shortcut-state");
     await vi.waitFor(() => expect(hold.textContent).toMatch(/as ctrl\+alt\+d \(set by SOTTO_SHORTCUT\)/));
     expect(screen.getByTestId("toggle_shortcut-state").textContent).toMatch(/^\s*Works in every app\.\s*$/);
+    expect(screen.getByTestId("paste_last_shortcut-state").textContent).toMatch(/Not working: the same keys as start \/ stop/);
+  });
+
+  it("saves the keys that paste the last dictation again", async () => {
+    const backend = setup();
+    const keys = (await screen.findByLabelText("Paste the last dictation again")) as HTMLInputElement;
+    await vi.waitFor(() => expect(keys.value).toBe("CmdOrCtrl+Alt+V"));
+    await fireEvent.change(keys, { target: { value: "Ctrl+Alt+P" } });
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "paste_last_shortcut", value: "Ctrl+Alt+P" }]),
+    );
   });
 
   it("shows the current microphone once the list arrives and saves a change", async () => {
