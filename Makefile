@@ -68,7 +68,7 @@ DIST = $(CARGO_TARGET_DIR)/dist
 DEB_STAGE = $(CARGO_TARGET_DIR)/deb-stage
 DEB_MODELS ?= ggml-tiny.en.bin silero_vad_16k_sequence.onnx
 deb: web
-	# The features tauri build asks for: its own cargo call then finds the build done.
+	# whisper.cpp's libraries (staged below) come from this build; tauri build then bundles.
 	cargo build --locked --profile dist -p sotto-app --bins --features tauri/custom-protocol
 	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/lib $(DEB_STAGE)/models
 	cp -L $(DIST)/libwhisper.so $(DIST)/libggml*.so $(DEB_STAGE)/lib/
