@@ -144,7 +144,7 @@ impl Inserter {
     /// Put `text` in; where the chosen way fails it is copied instead, so it is never lost.
     pub fn insert(&mut self, text: &str) -> Result<Inserted, InsertError> {
         if matches!(self.method, Method::Type | Method::Paste) {
-            wait_for_modifiers_up();
+            wait_for_keys_up();
         }
         let done = match self.method {
             Method::Type => type_text(text),
@@ -163,11 +163,14 @@ impl Inserter {
     }
 }
 
-/// The user may still hold the shortcut's modifiers: keys typed now would be shortcuts
-/// (Ctrl+Shift+h…), not text. Wait (a while at most) until they are up.
-fn wait_for_modifiers_up() {
+/// The user may still hold the shortcut's keys: typed under its modifiers, letters would be
+/// shortcuts (Ctrl+Shift+h…), and while its last key is down the X server sends every key to
+/// the app that grabbed the shortcut (Sotto), not to the focused one: "And so my fellow…" went in
+/// as "so my fellow…" when the modifiers came up before the V of Ctrl+Alt+V. Wait (a while at
+/// most) until no key is down.
+fn wait_for_keys_up() {
     if Desktop::current() == Desktop::X11 {
-        x11::wait_for_modifiers_up(Duration::from_millis(1500));
+        x11::wait_for_keys_up(Duration::from_millis(1500));
     }
 }
 
@@ -313,7 +316,7 @@ mod x11 {
     use std::time::{Duration, Instant};
 
     use x11rb::connection::Connection;
-    use x11rb::protocol::xproto::{ConnectionExt, KeyButMask};
+    use x11rb::protocol::xproto::ConnectionExt;
 
     use super::InsertError;
 
@@ -327,20 +330,19 @@ mod x11 {
         }
     }
 
-    /// Return once no Ctrl, Shift, Alt or Super is held, or after `most`.
-    pub fn wait_for_modifiers_up(most: Duration) {
-        let Ok((conn, screen)) = x11rb::connect(None) else { return };
-        let root = conn.setup().roots[screen].root;
-        let held = KeyButMask::CONTROL | KeyButMask::SHIFT | KeyButMask::MOD1 | KeyButMask::MOD4;
+    /// Return once no key is down (the X server's keymap, synthetic keys included), or after
+    /// `most`.
+    pub fn wait_for_keys_up(most: Duration) {
+        let Ok((conn, _)) = x11rb::connect(None) else { return };
         let since = Instant::now();
         while since.elapsed() < most {
-            let Ok(Ok(pointer)) = conn.query_pointer(root).map(|c| c.reply()) else { return };
-            if u16::from(pointer.mask) & u16::from(held) == 0 {
+            let Ok(Ok(keymap)) = conn.query_keymap().map(|c| c.reply()) else { return };
+            if keymap.keys.iter().all(|&bits| bits == 0) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        tracing::warn!("modifiers still held after {most:?}: typing anyway");
+        tracing::warn!("keys still held after {most:?}: typing anyway");
     }
 }
 
@@ -354,7 +356,7 @@ mod x11 {
         Err(InsertError::NoXTest)
     }
 
-    pub fn wait_for_modifiers_up(_most: Duration) {}
+    pub fn wait_for_keys_up(_most: Duration) {}
 }
 
 mod wayland {
