@@ -77,10 +77,19 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     Menu::with_items(app, &[&show, &dictate, &again, &line, &quit])
 }
 
-/// Rebuild the tray's menu: a dictation started or ended, or a new one went in.
+/// Rebuild the tray's menu: a dictation started or ended, or a new one went in. Posted to the
+/// main thread, never waited for: callers include single-instance's D-Bus handler, whose
+/// `sotto-app --toggle` waits for it (building a menu elsewhere waits for the main thread, and
+/// the second toggle of a test once hung there).
 pub fn refresh(app: &AppHandle) {
-    let Some(tray) = app.tray_by_id(TRAY) else { return };
-    if let Err(e) = menu(app).and_then(|m| tray.set_menu(Some(m))) {
+    let handle = app.clone();
+    let posted = app.run_on_main_thread(move || {
+        let Some(tray) = handle.tray_by_id(TRAY) else { return };
+        if let Err(e) = menu(&handle).and_then(|m| tray.set_menu(Some(m))) {
+            tracing::warn!("the tray's menu could not be updated: {e}");
+        }
+    });
+    if let Err(e) = posted {
         tracing::warn!("the tray's menu could not be updated: {e}");
     }
 }
