@@ -315,7 +315,6 @@ fn enigo() -> Result<enigo::Enigo, InsertError> {
 mod x11 {
     use std::time::{Duration, Instant};
 
-    use x11rb::connection::Connection;
     use x11rb::protocol::xproto::ConnectionExt;
 
     use super::InsertError;
