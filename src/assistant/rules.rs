@@ -77,6 +77,7 @@ const CUES: &[(Intent, &[&str])] = &[
             "search|find|check my|the? notes|note for|about|on|with|mentioning?",
             "search|look for|through? my|the? notes|note for|about|on?",
             "look in|through my notes for|about?",
+            "look up my|the|any? notes|note about|on|for|from|with|mentioning?",
             "find|show|get me? the|my|any? notes|note about|on|from|with|mentioning?",
             "pull up the|my|any? notes|note about|on|from|with|mentioning?",
             "what did i say|write|note|record|dictate about",
@@ -117,11 +118,20 @@ pub struct Cue {
 /// The rule `words` match, if any.
 pub fn cue(words: &[Word]) -> Option<Cue> {
     let w: Vec<&str> = words.iter().map(|w| w.norm.as_str()).collect();
-    let start = skip_lead(&w);
+    let start = skip_lead(&w, 0);
+    cue_at(&w, start).or_else(|| {
+        // "In ten minutes, remind me to…", "tomorrow at 9 remind me…": the time said first.
+        let after = super::when::leading(words, start)?;
+        cue_at(&w, skip_lead(&w, after)).filter(|c| c.intent == Intent::CreateReminder)
+    })
+}
+
+/// The rule `w` matches with its cue at `start`.
+fn cue_at(w: &[&str], start: usize) -> Option<Cue> {
     for (intent, patterns) in CUES {
         for pattern in *patterns {
-            let Some(end) = matches(pattern, &w, start) else { continue };
-            if !fits(*intent, &w, end) {
+            let Some(end) = matches(pattern, w, start) else { continue };
+            if !fits(*intent, w, end) {
                 continue;
             }
             let slot = if w.get(end).is_some_and(|x| JOINERS.contains(x)) { end + 1 } else { end };
@@ -133,7 +143,7 @@ pub fn cue(words: &[Word]) -> Option<Cue> {
         w.len() > start + t.len() && w[w.len() - t.len()..] == t[..]
     });
     if tailed {
-        let slot = TAILED.iter().find_map(|p| matches(p, &w, start))?;
+        let slot = TAILED.iter().find_map(|p| matches(p, w, start))?;
         return Some(Cue { intent: Intent::SearchNotes, slot });
     }
     None
@@ -158,9 +168,8 @@ fn fits(intent: Intent, w: &[&str], end: usize) -> bool {
     }
 }
 
-/// Where `w` starts after the lead-in words.
-fn skip_lead(w: &[&str]) -> usize {
-    let mut i = 0;
+/// Where `w` starts after the lead-in words from `i`.
+fn skip_lead(w: &[&str], mut i: usize) -> usize {
     'again: loop {
         for lead in LEAD {
             let words: Vec<&str> = lead.split(' ').collect();
@@ -216,6 +225,11 @@ mod tests {
         assert_eq!(intent("What are my reminders about the budget doing here"), None);
         assert_eq!(intent("Cancel the reminder about Ana"), Some(Intent::CancelReminder));
         assert_eq!(intent("Cancel the meeting at 5"), None);
+        assert_eq!(intent("In ten minutes, remind me to check the oven"), Some(Intent::CreateReminder));
+        assert_eq!(intent("Tomorrow at 9 remind me to call Ana"), Some(Intent::CreateReminder));
+        assert_eq!(intent("At 5 we met and I reminded him to call"), None);
+        assert_eq!(intent("Tomorrow take a note of the milk"), None);
+        assert_eq!(intent("Look up notes on Kubernetes"), Some(Intent::SearchNotes));
     }
 
     #[test]

@@ -46,9 +46,7 @@ pub fn find(words: &[Word], now: &ZonedDateTime) -> Option<Found> {
     // Parts next to each other (or joined by "and"/"at"/"on") name one time: "tomorrow at 9".
     let mut groups: Vec<Vec<(Part, usize, usize)>> = Vec::new();
     for part in parts {
-        let joins = groups.last().and_then(|g| g.last()).is_some_and(|(_, _, end)| {
-            part.1 == *end || (part.1 == end + 1 && matches!(p.word(*end), Some("and" | "at" | "on" | "by")))
-        });
+        let joins = groups.last().and_then(|g| g.last()).is_some_and(|(_, _, end)| p.joins(*end, part.1));
         match groups.last_mut() {
             Some(g) if joins => g.push(part),
             _ => groups.push(vec![part]),
@@ -58,6 +56,16 @@ pub fn find(words: &[Word], now: &ZonedDateTime) -> Option<Found> {
         let (first, end) = (g[0].1, g[g.len() - 1].2);
         resolve(g.into_iter().map(|(p, _, _)| p).collect(), now).map(|due| Found { due, first, end })
     })
+}
+
+/// Where a time expression that starts at `words[i]` ends ("in ten minutes, remind me…").
+pub fn leading(words: &[Word], i: usize) -> Option<usize> {
+    let p = Parser { w: words };
+    let (_, mut end) = p.part(i)?;
+    while let Some((_, n)) = [end, end + 1].into_iter().find_map(|s| p.part(s).filter(|_| p.joins(end, s))) {
+        end = n;
+    }
+    Some(end)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,6 +141,11 @@ impl Parser<'_> {
 
     fn is(&self, i: usize, any: &[&str]) -> bool {
         self.word(i).is_some_and(|w| any.contains(&w))
+    }
+
+    /// Whether a part starting at `start` continues one that ended at `end`.
+    fn joins(&self, end: usize, start: usize) -> bool {
+        start == end || (start == end + 1 && self.is(end, &["and", "at", "on", "by"]))
     }
 
     fn part(&self, i: usize) -> Option<(Part, usize)> {
@@ -323,7 +336,8 @@ impl Parser<'_> {
         n += usize::from(oclock);
         let (with, after) = self.meridiem(clock, n);
         let said = with.meridiem.is_some() || after > n;
-        if !(cue || oclock || said) || (said && !(1..=12).contains(&hour) && !clock.exact) {
+        // "6:30" is a time on its own ("a reminder for 6:30"); a bare "6" needs a cue.
+        if !(cue || oclock || said || w.contains(':')) || (said && !(1..=12).contains(&hour) && !clock.exact) {
             return None;
         }
         clock = with;
