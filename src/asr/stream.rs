@@ -377,7 +377,7 @@ impl Stream {
 /// short or noisy audio ("He might even have been made amiable himself." twice on LibriVox in
 /// room noise; "And so my fellow Americans. And" when the decoder was stopped mid-loop), and
 /// nobody dictates the same words twice in a row.
-fn without_repeats(text: &str) -> String {
+pub(crate) fn without_repeats(text: &str) -> String {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     let norm: Vec<String> = tokens.iter().map(|t| wer::normalize(t).join(" ")).collect();
     let mut keep: Vec<usize> = Vec::new();

@@ -293,35 +293,11 @@ impl Transcriber {
             audio
         };
 
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(whisper_threads(options.threads));
-        params.set_language(Some(language));
-        params.set_translate(false);
-        params.set_no_context(true);
-        params.set_suppress_blank(true);
-        params.set_suppress_nst(true);
-        params.set_no_speech_thold(options.no_speech_threshold);
-        if !mode.retries {
-            // No retry at a higher temperature: its sampling is random (whisper.cpp's generator
-            // is seeded once per state, so the same audio gives different text from call to
-            // call) and on short live utterances it turned "And so my fellow Americans" into
-            // "And so I fell in America Yes! So I fell from America! …". Greedy text that
-            // repeats itself is trimmed by the caller instead.
-            params.set_temperature_inc(0.0);
-        }
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_special(false);
-        params.set_print_timestamps(false);
-        if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
-            params.set_initial_prompt(prompt);
-        }
         let audio_ctx = if options.fit_window {
             fitted_audio_ctx(audio.len(), self.info.n_audio_ctx)
         } else {
             self.info.n_audio_ctx
         };
-        params.set_audio_ctx(audio_ctx);
         // Sotto's spectrogram goes in when the first encoder pass begins; whisper.cpp then only
         // computes one for a stub of the audio (it needs > 200 samples to reflect at the start),
         // and is told the real length, which it would otherwise take from its own spectrogram.
@@ -330,10 +306,7 @@ impl Transcriber {
         let own_mel = !options.whisper_mel && language != "auto";
         let mel = self.mel.as_ref().filter(|_| own_mel).map(|m| m.compute(audio));
         let input = match &mel {
-            Some(mel) => {
-                params.set_duration_ms((mel.n_len_org * 10) as c_int);
-                &audio[..audio.len().min(MEL_STUB)]
-            }
+            Some(_) => &audio[..audio.len().min(MEL_STUB)],
             None => audio,
         };
         let hooks = Hooks {
@@ -347,21 +320,68 @@ impl Transcriber {
             max_tokens: max_tokens(audio.len()),
             mel: mel.as_ref(),
             mel_refused: Cell::new(false),
+            limited: Cell::new(false),
         };
-        let hooks_ptr = &hooks as *const Hooks as *mut c_void;
-        // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks and
-        // calls them on this thread; they mutate only through its `Cell`s.
-        unsafe {
-            params.set_abort_callback(Some(abort_trampoline));
-            params.set_abort_callback_user_data(hooks_ptr);
-            params.set_start_encoder_callback(Some(encoder_begin_trampoline));
-            params.set_start_encoder_callback_user_data(hooks_ptr);
-            params.set_progress_callback(Some(progress_trampoline));
-            params.set_progress_callback_user_data(hooks_ptr);
-            params.set_filter_logits_callback(Some(logits_trampoline));
-            params.set_filter_logits_callback_user_data(hooks_ptr);
+        let params = |strategy: SamplingStrategy| {
+            let mut params = FullParams::new(strategy);
+            params.set_n_threads(whisper_threads(options.threads));
+            params.set_language(Some(language));
+            params.set_translate(false);
+            params.set_no_context(true);
+            params.set_suppress_blank(true);
+            params.set_suppress_nst(true);
+            params.set_no_speech_thold(options.no_speech_threshold);
+            if !mode.retries {
+                // No retry at a higher temperature: its sampling is random (whisper.cpp's generator
+                // is seeded once per state, so the same audio gives different text from call to
+                // call) and on short live utterances it turned "And so my fellow Americans" into
+                // "And so I fell in America Yes! So I fell from America! …". A greedy decode
+                // that loops is done again by a beam search (below); a repeated sentence is
+                // trimmed by the caller.
+                params.set_temperature_inc(0.0);
+            }
+            params.set_print_progress(false);
+            params.set_print_realtime(false);
+            params.set_print_special(false);
+            params.set_print_timestamps(false);
+            if let Some(prompt) = options.initial_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+                params.set_initial_prompt(prompt);
+            }
+            params.set_audio_ctx(audio_ctx);
+            if let Some(mel) = &mel {
+                params.set_duration_ms((mel.n_len_org * 10) as c_int);
+            }
+            let hooks_ptr = &hooks as *const Hooks as *mut c_void;
+            // SAFETY: `hooks` outlives `state.full`, which is the only caller of these callbacks and
+            // calls them on this thread; they mutate only through its `Cell`s.
+            unsafe {
+                params.set_abort_callback(Some(abort_trampoline));
+                params.set_abort_callback_user_data(hooks_ptr);
+                params.set_start_encoder_callback(Some(encoder_begin_trampoline));
+                params.set_start_encoder_callback_user_data(hooks_ptr);
+                params.set_progress_callback(Some(progress_trampoline));
+                params.set_progress_callback_user_data(hooks_ptr);
+                params.set_filter_logits_callback(Some(logits_trampoline));
+                params.set_filter_logits_callback_user_data(hooks_ptr);
+            }
+            params
+        };
+        let mut result = state.full(params(SamplingStrategy::Greedy { best_of: 1 }), input);
+        if result.is_ok() && !mode.retries && hooks.limited.get() && !job.cancel.is_cancelled() && {
+            // A sentence said over and over is trimmed by the caller; a loop inside a word is not.
+            let greedy: Vec<String> =
+                state.as_iter().filter_map(|s| s.to_str_lossy().ok().map(|t| t.into_owned())).collect();
+            stutters(&super::stream::without_repeats(&greedy.join(" ")))
+        } {
+            // Greedy decoding looped to the token bound ("old-s-s-y-y-y-…" on a LibriVox line).
+            // Without the random retries, a beam search is the deterministic second try: it
+            // keeps other readings alive where greedy locks into one.
+            tracing::debug!("transcribe: the greedy decode looped; once more with a beam search");
+            hooks.passes.set(0);
+            hooks.stopped_at.set(None);
+            hooks.limited.set(false);
+            result = state.full(params(SamplingStrategy::BeamSearch { beam_size: 4, patience: -1.0 }), input);
         }
-        let result = state.full(params, input);
         if job.cancel.is_cancelled() {
             return Err(AsrError::Cancelled);
         }
@@ -411,6 +431,19 @@ fn max_tokens(samples: usize) -> usize {
     20 + samples * 10 / SAMPLE_RATE as usize
 }
 
+/// Whether `text` has a piece of 1 to 4 characters eight times in a row ("-y-y-y-y-y-y-y-y"):
+/// a decoder loop inside a word, which no trimming of repeated sentences undoes.
+fn stutters(text: &str) -> bool {
+    let c: Vec<char> = text.chars().collect();
+    (1..=4).any(|period| {
+        let mut run = 0;
+        (period..c.len()).any(|i| {
+            run = if c[i] == c[i - period] { run + 1 } else { 0 };
+            run >= 7 * period
+        })
+    })
+}
+
 /// Empty text and whisper's sound annotations such as "[BLANK_AUDIO]" or "(wind blowing)".
 fn is_non_speech(text: &str) -> bool {
     let t = text.trim();
@@ -443,6 +476,8 @@ struct Hooks<'a> {
     mel: Option<&'a Mel>,
     /// whisper.cpp rejected `mel` (the run was stopped).
     mel_refused: Cell<bool>,
+    /// The decoder reached `max_tokens` and was made to end: it was looping.
+    limited: Cell<bool>,
 }
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
@@ -510,6 +545,7 @@ unsafe extern "C" fn logits_trampoline(
     if (n_tokens.max(0) as usize) < hooks.max_tokens {
         return;
     }
+    hooks.limited.set(true);
     // SAFETY: whisper.cpp passes its context and a logits array of n_vocab floats, ours to edit.
     unsafe {
         use whisper_rs::whisper_rs_sys::{whisper_n_vocab, whisper_token_eot};
@@ -553,6 +589,10 @@ mod tests {
     #[test]
     fn token_bound_leaves_room_for_fast_speech_and_only_binds_short_windows() {
         assert_eq!(max_tokens(SAMPLE_RATE as usize * 3), 50);
+        assert!(stutters("He was not an old-s-s-y-y-y-y-y-y-y-y-y-y-"));
+        assert!(stutters("ha ha ha ha ha ha ha ha ha"));
+        assert!(!stutters("He was not an ill-disposed young man. Well... no, no, no."));
+        assert!(!stutters("Call 555-1234, then 2020-2021-2022."));
         // Whisper's own limit per window is 220 tokens: a full window is never cut short.
         assert!(max_tokens(SAMPLE_RATE as usize * 28) > 220);
     }
