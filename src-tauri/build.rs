@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "list_microphones",
     "set_replacements",
+    "clear_dictation_history",
     "shortcut_status",
     "run_command",
     "undo_command",

@@ -21,6 +21,7 @@ use crate::vault::{self, VaultError};
 
 mod audio;
 mod embedder;
+mod history;
 mod organize;
 mod reminders;
 mod settings;

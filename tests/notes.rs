@@ -190,6 +190,35 @@ fn nothing_readable_on_disk_and_wrong_passphrase_is_refused() {
     assert!(lib.get(1).unwrap().body.contains(marker));
 }
 
+#[test]
+fn the_dictation_history_is_kept_encrypted_for_the_days_chosen_and_never_when_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = "OKAPIHERON-4410-dictated";
+    {
+        let lib = Library::open(dir.path(), PASS, None).unwrap();
+        assert_eq!(lib.settings().unwrap().history_days, 30, "kept a month unless the user says otherwise");
+        lib.remember_dictation("first words").unwrap();
+        lib.remember_dictation(&format!("then {marker}")).unwrap();
+        assert_no_plaintext(dir.path(), marker);
+    }
+    // A restart keeps them, newest first.
+    let lib = Library::open(dir.path(), PASS, None).unwrap();
+    let texts: Vec<String> = lib.dictations(5).unwrap().into_iter().map(|d| d.text).collect();
+    assert_eq!(texts, [format!("then {marker}"), "first words".to_string()]);
+    // Keeping more days forgets nothing; keeping none forgets all and keeps nothing new.
+    lib.set_setting("history_days", serde_json::json!(1)).unwrap();
+    assert_eq!(lib.prune_dictations().unwrap(), 0);
+    lib.set_setting("history_days", serde_json::json!(0)).unwrap();
+    assert_eq!(lib.prune_dictations().unwrap(), 2);
+    lib.remember_dictation("not kept").unwrap();
+    assert!(lib.dictations(5).unwrap().is_empty());
+    assert!(lib.set_setting("history_days", serde_json::json!(3651)).is_err(), "ten years at most");
+    lib.set_setting("history_days", serde_json::json!(7)).unwrap();
+    lib.remember_dictation("kept again").unwrap();
+    assert_eq!(lib.clear_dictations().unwrap(), 1);
+    assert!(lib.dictations(5).unwrap().is_empty());
+}
+
 fn assert_no_plaintext(dir: &Path, marker: &str) {
     let mut files = 0;
     for entry in walk(dir) {

@@ -2,8 +2,8 @@
 //! shortcut (its text goes into the focused app, `anywhere`).
 
 use sotto::asr::TranscribeOptions;
-use sotto::audio::capture::DeviceChoice;
-use sotto::dictation::{Session, SessionConfig, SessionEvent};
+use sotto::audio::capture::{CaptureError, DeviceChoice};
+use sotto::dictation::{Session, SessionConfig, SessionError, SessionEvent};
 use sotto::store::Settings;
 use tauri::{AppHandle, Manager};
 
@@ -12,7 +12,8 @@ use crate::state::AppState;
 
 /// Listen on the user's microphone with the user's model, language and clean-up; `on_event`
 /// gets every event, `Stopped` last, after which the slot is free again. Blocks while the
-/// model loads and the microphone opens: call it off the main thread.
+/// model loads and the microphone opens: call it off the main thread. Where the microphone is
+/// kept open, the session hears its pre-roll first (the audio from just before the start).
 pub fn start(
     app: &AppHandle,
     settings: &Settings,
@@ -35,24 +36,29 @@ pub fn start(
     let device = settings.microphone.clone().map_or(DeviceChoice::Default, DeviceChoice::Named);
     let number = state.next_dictation();
     let ended = app.clone();
-    let session = Session::listen(
-        transcriber,
-        config,
-        device,
-        Box::new(move |event| {
-            let last = matches!(event, SessionEvent::Stopped { .. });
-            on_event(event);
-            if last {
-                // Ended by itself (silence, a lost microphone): free the slot. Dropping a
-                // session joins its worker, which is this thread: drop it on another.
-                let app = ended.clone();
-                std::thread::spawn(move || {
-                    drop(app.state::<AppState>().take_dictation_numbered(number));
-                    crate::tray::refresh(&app);
-                });
-            }
-        }),
-    )?;
+    let events: sotto::dictation::EventSink = Box::new(move |event| {
+        let last = matches!(event, SessionEvent::Stopped { .. });
+        on_event(event);
+        if last {
+            // Ended by itself (silence, a lost microphone): free the slot. Dropping a
+            // session joins its worker, which is this thread: drop it on another.
+            let app = ended.clone();
+            std::thread::spawn(move || {
+                drop(app.state::<AppState>().take_dictation_numbered(number));
+                crate::tray::refresh(&app);
+            });
+        }
+    });
+    let session = if state.microphone.is_open() {
+        let session = Session::start(transcriber, config, events)?;
+        if !state.microphone.feed(session.feeder()) {
+            session.cancel();
+            return Err(SessionError::Capture(CaptureError::Lost("the microphone kept open".into())).into());
+        }
+        session
+    } else {
+        Session::listen(transcriber, config, device, events)?
+    };
     state.set_dictation(number, session)?;
     crate::tray::refresh(app);
     Ok(())

@@ -44,6 +44,12 @@ pub fn queue(app: &AppHandle, paths: Vec<PathBuf>) -> Vec<u64> {
 
 /// After an unlock: recordings a crash interrupted become notes, then the files that waited.
 pub fn after_unlock(app: &AppHandle) {
+    // Dictations older than the history keeps go, even if nothing is dictated today.
+    if let Ok(library) = app.state::<AppState>().library()
+        && let Err(e) = library.prune_dictations()
+    {
+        tracing::warn!("the dictation history cannot be pruned: {e}");
+    }
     let recovering = app.clone();
     let _ = std::thread::Builder::new().name("sotto-recover".into()).spawn(move || recover(&recovering));
     let waiting = app.state::<AppState>().take_waiting_imports();

@@ -7,6 +7,7 @@ mod dictation;
 pub mod error;
 mod imports;
 pub mod jobs;
+mod microphone;
 mod reminders;
 mod speech;
 pub mod state;
@@ -105,6 +106,7 @@ pub fn run() {
             commands::settings::app_info,
             commands::settings::list_microphones,
             commands::settings::set_replacements,
+            commands::settings::clear_dictation_history,
             commands::settings::shortcut_status,
             commands::assistant::run_command,
             commands::assistant::undo_command,

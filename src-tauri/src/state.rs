@@ -18,6 +18,7 @@ use crate::anywhere::Anywhere;
 use crate::error::{AppError, AppResult};
 use crate::imports::Lane;
 use crate::jobs::Jobs;
+use crate::microphone::Microphone;
 use crate::speech::Speech;
 
 /// Where the app keeps things, from its environment (the same variables as the CLI).
@@ -83,6 +84,8 @@ pub struct AppState {
     tray: AtomicBool,
     /// Dictation into other apps: its shortcuts and recent texts.
     pub anywhere: Anywhere,
+    /// The microphone kept open between dictations, where the settings ask for it.
+    pub microphone: Microphone,
     /// Imports and downloads.
     pub jobs: Jobs,
     /// Held by the import being transcribed: imports run one at a time (whisper already uses
@@ -110,6 +113,7 @@ impl AppState {
             keep_running: AtomicBool::new(Settings::default().keep_running),
             tray: AtomicBool::new(false),
             anywhere: Anywhere::default(),
+            microphone: Microphone::default(),
             jobs: Jobs::default(),
             import_lane: Lane::default(),
             library: RwLock::new(None),

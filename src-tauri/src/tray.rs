@@ -42,8 +42,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
             "dictate" => anywhere::control(app, Control::Toggle),
             "quit" => app.exit(0),
             id => {
-                if let Some(text) =
-                    recent_choice(id).and_then(|i| app.state::<AppState>().anywhere.recent().get(i).cloned())
+                if let Some(text) = recent_choice(id).and_then(|i| anywhere::recent(app).get(i).cloned())
                     && let Err(e) = anywhere::insert::copy(&text)
                 {
                     tracing::warn!("a recent dictation could not be copied: {e}");
@@ -63,9 +62,7 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
     let show = MenuItem::with_id(app, "show", "Show Sotto", true, None::<&str>)?;
     let dictate = MenuItem::with_id(app, "dictate", dictate_label(state.dictating()), true, None::<&str>)?;
-    let recent: Vec<MenuItem<Wry>> = state
-        .anywhere
-        .recent()
+    let recent: Vec<MenuItem<Wry>> = anywhere::recent(app)
         .iter()
         .enumerate()
         .map(|(i, text)| MenuItem::with_id(app, format!("recent:{i}"), recent_label(text), true, None::<&str>))

@@ -2,6 +2,7 @@
 //! keyword search and stored embeddings for search by meaning.
 
 mod error;
+mod history;
 mod listing;
 mod query;
 mod reminders;
@@ -17,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
+pub use history::Dictation;
 pub use listing::{ListOptions, SortBy};
 pub use query::fts_query;
 pub use reminders::{NewReminder, Reminder, ReminderState};

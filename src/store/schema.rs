@@ -94,5 +94,16 @@ ALTER TABLE reminders ADD COLUMN note_id INTEGER REFERENCES notes(id) ON DELETE 
 CREATE INDEX reminders_by_note ON reminders(note_id);
 "#,
         ),
+        // v4: the history of dictation into other apps (kept as many days as the user chose).
+        M::up(
+            r#"
+CREATE TABLE dictations (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX dictations_by_created ON dictations(created_at, id);
+"#,
+        ),
     ])
 }

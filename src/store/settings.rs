@@ -14,6 +14,8 @@ use crate::assistant::cleanup::CleanupRules;
 const MAX_PRE_ROLL_MS: u32 = 10_000;
 /// Longest time an unused model may stay loaded: a day.
 const MAX_IDLE_RELEASE_SECS: u32 = 86_400;
+/// Longest the dictation history may be kept: ten years.
+const MAX_HISTORY_DAYS: u32 = 3_650;
 
 /// Light or dark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +71,11 @@ pub struct Settings {
     pub theme: Theme,
     /// Microphone by device name; `None`: the system default.
     pub microphone: Option<String>,
-    /// Audio kept from just before the shortcut, in milliseconds (0 to 10000).
+    /// Keep the microphone open between dictations, so the first word is never cut off (its
+    /// indicator stays on while Sotto is unlocked).
+    pub keep_microphone_open: bool,
+    /// Audio kept from just before a dictation starts, in milliseconds (0 to 10000), where the
+    /// microphone is kept open.
     pub pre_roll_ms: u32,
     /// Seconds a model (speech, embedder) stays loaded unused before its memory is given back
     /// (0 to 86400; 0 keeps it loaded).
@@ -80,6 +86,8 @@ pub struct Settings {
     pub keep_running: bool,
     /// Start Sotto (in the tray, without its window) when the user logs in.
     pub start_at_login: bool,
+    /// Days the texts dictated into other apps are kept (0 to 3650; 0 keeps none).
+    pub history_days: u32,
     /// Clean-up of dictated text, the replacements and the vocabulary.
     pub cleanup: CleanupRules,
 }
@@ -96,11 +104,13 @@ impl Default for Settings {
             paste_keys: "ctrl+v".into(),
             theme: Theme::System,
             microphone: None,
+            keep_microphone_open: false,
             pre_roll_ms: 300,
             idle_release_secs: 300,
             voice_commands: true,
             keep_running: true,
             start_at_login: false,
+            history_days: 30,
             cleanup: CleanupRules::default(),
         }
     }
@@ -152,6 +162,9 @@ impl Settings {
         if self.idle_release_secs > MAX_IDLE_RELEASE_SECS {
             let detail = format!("{} is more than {MAX_IDLE_RELEASE_SECS} (a day)", self.idle_release_secs);
             return bad("idle_release_secs", detail);
+        }
+        if self.history_days > MAX_HISTORY_DAYS {
+            return bad("history_days", format!("{} is more than {MAX_HISTORY_DAYS} (ten years)", self.history_days));
         }
         if let Some(r) = self.cleanup.replacements.iter().find(|r| r.from.trim().is_empty()) {
             return bad("cleanup", format!("a replacement by {:?} replaces nothing", r.to));

@@ -9,6 +9,7 @@ pub mod shortcuts;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::time::Instant;
 
 use serde::Serialize;
 use sotto::dictation::{SessionEvent, StopReason};
@@ -103,24 +104,45 @@ pub struct Anywhere {
     held: AtomicBool,
     /// The shortcuts registered now, and how each fared.
     shortcuts: Mutex<shortcuts::Registered>,
-    /// The last texts that went in, newest last (the tray offers them again).
+    /// This run's last texts that went in, newest last: what the tray and "paste the last
+    /// dictation" offer when the history keeps none.
     recent: Mutex<Vec<String>>,
 }
 
-/// How many recent texts are kept (in memory only).
-const RECENT: usize = 5;
+/// How many recent texts the tray offers.
+pub const RECENT: usize = 5;
 
 impl Anywhere {
-    /// The last texts that went in, newest first.
-    pub fn recent(&self) -> Vec<String> {
-        self.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().rev().cloned().collect()
-    }
-
     fn remember(&self, text: &str) {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         recent.push(text.to_string());
         let over = recent.len().saturating_sub(RECENT);
         recent.drain(..over);
+    }
+}
+
+/// The last texts that went in, newest first: the history kept in the store (it outlives a
+/// restart), else this run's.
+pub fn recent(app: &AppHandle) -> Vec<String> {
+    let state = app.state::<AppState>();
+    if let Ok(library) = state.library() {
+        match library.dictations(RECENT) {
+            Ok(kept) if !kept.is_empty() => return kept.into_iter().map(|d| d.text).collect(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the dictation history cannot be read: {e}"),
+        }
+    }
+    state.anywhere.recent.lock().unwrap_or_else(|e| e.into_inner()).iter().rev().cloned().collect()
+}
+
+/// Remember a text that went in: for this run, and in the history for the days the user keeps it.
+fn remember(app: &AppHandle, text: &str) {
+    let state = app.state::<AppState>();
+    state.anywhere.remember(text);
+    if let Ok(library) = state.library()
+        && let Err(e) = library.remember_dictation(text)
+    {
+        tracing::warn!("the dictation history cannot keep a text: {e}");
     }
 }
 
@@ -147,8 +169,8 @@ fn paste_last(app: &AppHandle) {
     let app = app.clone();
     let _ = std::thread::Builder::new().name("sotto-paste-last".into()).spawn(move || {
         let state = app.state::<AppState>();
-        let Some(text) = state.anywhere.recent().into_iter().next() else {
-            notify(&app, "Nothing to paste", "Nothing has been dictated into an app since Sotto started.");
+        let Some(text) = recent(&app).into_iter().next() else {
+            notify(&app, "Nothing to paste", "Nothing has been dictated into an app yet.");
             return;
         };
         let settings = match state.library().and_then(|l| Ok(l.settings()?)) {
@@ -186,9 +208,10 @@ pub fn hold(app: &AppHandle, down: bool) {
 /// Start listening on a thread of its own (the model may load, the microphone opens); failures
 /// reach the user as an event and a notification.
 fn start(app: &AppHandle, mode: Mode) {
+    let pressed = Instant::now();
     let app = app.clone();
     let _ = std::thread::Builder::new().name("sotto-anywhere".into()).spawn(move || {
-        if let Err(e) = listen(&app, mode) {
+        if let Err(e) = listen(&app, mode, pressed) {
             tracing::warn!("dictation into the focused app: {e}");
             if matches!(e, AppError::Locked) {
                 crate::tray::show_window(&app);
@@ -199,13 +222,16 @@ fn start(app: &AppHandle, mode: Mode) {
     });
 }
 
-fn listen(app: &AppHandle, mode: Mode) -> AppResult<()> {
+fn listen(app: &AppHandle, mode: Mode, pressed: Instant) -> AppResult<()> {
     let state = app.state::<AppState>();
     let settings = state.library()?.settings()?;
     let method = insert::choose(settings.insertion);
     let (texts, inbox) = mpsc::channel();
     let page = app.clone();
     crate::dictation::start(app, &settings, move |event| match event {
+        // Speech from here on is heard: how soon that is after the key is what clips first words
+        // (with the microphone kept open, the pre-roll is heard too, so it is at once).
+        SessionEvent::Ready { .. } => tracing::info!("first audio {} ms after the key", pressed.elapsed().as_millis()),
         SessionEvent::Level { rms_db, .. } => emit(&page, AnywhereEvent::Level { rms_db }),
         SessionEvent::Partial(s) => emit(&page, AnywhereEvent::Partial { text: s.text }),
         SessionEvent::Final(s) => {
@@ -252,7 +278,7 @@ fn put_in(app: &AppHandle, inbox: mpsc::Receiver<Piece>, mut inserter: Inserter,
         match inserter.insert(&piece) {
             Ok(done) => {
                 tracing::info!("{} characters in by {:?}", piece.chars().count(), done.method);
-                app.state::<AppState>().anywhere.remember(text);
+                remember(app, text);
                 crate::tray::refresh(app);
                 if done.method == Method::Copy {
                     let why = done.fallback.map(|f| format!(" ({f})")).unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sotto::store::Settings;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 
 use super::blocking;
 use crate::anywhere::shortcuts::ShortcutStatus;
@@ -58,12 +58,33 @@ pub async fn set_setting(
     }
     let library = state.library()?;
     let keys = ["shortcut", "toggle_shortcut", "paste_last_shortcut", "insertion"].contains(&key.as_str());
-    let settings = blocking(move || Ok(library.set_setting(&key, value)?)).await?;
+    let mic = app.clone();
+    let settings = blocking(move || {
+        let settings = library.set_setting(&key, value)?;
+        if ["keep_microphone_open", "pre_roll_ms", "microphone"].contains(&key.as_str()) {
+            mic.state::<AppState>().microphone.apply(Some(&settings));
+        }
+        // Fewer days kept (or none): what is no longer kept goes now, not at the next dictation.
+        if key == "history_days" {
+            library.prune_dictations()?;
+        }
+        Ok(settings)
+    })
+    .await?;
     state.apply_settings(&settings);
     if keys {
         crate::anywhere::shortcuts::apply(&app, &settings);
     }
     Ok(settings)
+}
+
+/// Forget every dictation kept in the history; returns how many went.
+#[tauri::command]
+pub async fn clear_dictation_history(app: AppHandle, state: State<'_, AppState>) -> AppResult<usize> {
+    let library = state.library()?;
+    let gone = blocking(move || Ok(library.clear_dictations()?)).await?;
+    crate::tray::refresh(&app);
+    Ok(gone)
 }
 
 /// How the shortcuts of dictation into other apps fared, and how text goes in here (`null`

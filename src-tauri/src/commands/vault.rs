@@ -89,6 +89,8 @@ pub async fn unlock_with_keyring(app: AppHandle) -> AppResult<Unlocked> {
 #[tauri::command]
 pub fn lock(state: State<'_, AppState>) {
     state.set_library(None);
+    // The open microphone belongs to the unlocked app (its setting is in the locked database).
+    state.microphone.apply(None);
 }
 
 /// Change the passphrase (the old one is checked).
@@ -114,6 +116,7 @@ async fn open(app: AppHandle, credential: Credential) -> AppResult<Unlocked> {
             Ok(settings) => {
                 state.apply_settings(&settings);
                 crate::anywhere::shortcuts::apply(&app, &settings);
+                state.microphone.apply(Some(&settings));
             }
             Err(e) => tracing::warn!("settings unreadable, defaults apply: {e}"),
         }

@@ -156,6 +156,8 @@ export const appInfo = () => call<AppInfo>("app_info");
 export const listMicrophones = () => call<Microphone[]>("list_microphones");
 /** Replaces the clean-up replacements with CSV/TSV lines `from,to`; returns all settings. */
 export const setReplacements = (text: string) => call<Settings>("set_replacements", { text });
+/** Forgets every dictation kept in the history; returns how many went. */
+export const clearDictationHistory = () => call<number>("clear_dictation_history");
 /** How the shortcuts of dictation into other apps fared; null while locked. */
 export const shortcutStatus = () => call<ShortcutStatus | null>("shortcut_status");
 

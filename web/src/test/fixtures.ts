@@ -67,11 +67,13 @@ export const SETTINGS: Settings = {
   paste_keys: "ctrl+v",
   theme: "system",
   microphone: null,
+  keep_microphone_open: false,
   pre_roll_ms: 300,
   idle_release_secs: 300,
   voice_commands: true,
   keep_running: true,
   start_at_login: false,
+  history_days: 30,
   cleanup: {
     fillers: true,
     spoken_punctuation: true,

@@ -45,7 +45,13 @@ theme: Theme,
  */
 microphone: string | null, 
 /**
- * Audio kept from just before the shortcut, in milliseconds (0 to 10000).
+ * Keep the microphone open between dictations, so the first word is never cut off (its
+ * indicator stays on while Sotto is unlocked).
+ */
+keep_microphone_open: boolean, 
+/**
+ * Audio kept from just before a dictation starts, in milliseconds (0 to 10000), where the
+ * microphone is kept open.
  */
 pre_roll_ms: number, 
 /**
@@ -65,6 +71,10 @@ keep_running: boolean,
  * Start Sotto (in the tray, without its window) when the user logs in.
  */
 start_at_login: boolean, 
+/**
+ * Days the texts dictated into other apps are kept (0 to 3650; 0 keeps none).
+ */
+history_days: number, 
 /**
  * Clean-up of dictated text, the replacements and the vocabulary.
  */

@@ -136,6 +136,28 @@ describe("SettingsView", () => {
     );
   });
 
+  it("saves how long the dictation history is kept and clears it on request", async () => {
+    const backend = setup({ history_days: 7 }, { clear_dictation_history: 3 });
+    const select = screen.getByLabelText("Keep dictation history") as HTMLSelectElement;
+    await vi.waitFor(() => expect(select.value).toBe("7"));
+    await fireEvent.change(select, { target: { value: "0" } });
+    await vi.waitFor(() => expect(backend.callsOf("set_setting")).toEqual([{ key: "history_days", value: 0 }]));
+    await fireEvent.click(screen.getByTestId("clear-history"));
+    await vi.waitFor(() => expect(screen.getByTestId("history-cleared").textContent).toBe("3 dictations forgotten."));
+    expect(backend.callsOf("clear_dictation_history")).toHaveLength(1);
+  });
+
+  it("keeps the microphone open on request", async () => {
+    const backend = setup();
+    const open = (await screen.findByTestId("keep-microphone-open")) as HTMLInputElement;
+    await vi.waitFor(() => expect(open.disabled).toBe(false));
+    expect(open.checked).toBe(false);
+    await fireEvent.click(open);
+    await vi.waitFor(() =>
+      expect(backend.callsOf("set_setting")).toEqual([{ key: "keep_microphone_open", value: true }]),
+    );
+  });
+
   it("saves the theme and applies it to the page", async () => {
     const backend = setup();
     await fireEvent.change(screen.getByLabelText("Theme"), { target: { value: "dark" } });
