@@ -8,6 +8,7 @@ pub mod error;
 mod imports;
 pub mod jobs;
 mod microphone;
+mod overlay;
 mod reminders;
 mod speech;
 pub mod state;

@@ -91,17 +91,17 @@ fn device_name(device: &cpal::Device) -> String {
 /// alsa-lib prints its complaints (e.g. about cards a plugin probes for) straight to stderr; on
 /// this thread they go to the debug log instead, where `sotto -vv` shows them.
 #[cfg(target_os = "linux")]
-fn quiet_alsa() -> Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>> {
+pub(crate) fn quiet_alsa() -> Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>> {
     alsa::Output::local_error_handler().ok()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn quiet_alsa() -> Option<()> {
+pub(crate) fn quiet_alsa() -> Option<()> {
     None
 }
 
 #[cfg(target_os = "linux")]
-fn log_alsa(messages: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>) {
+pub(crate) fn log_alsa(messages: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>) {
     if let Some(out) = messages {
         let text = out.borrow().to_string();
         if !text.trim().is_empty() {
@@ -111,7 +111,7 @@ fn log_alsa(messages: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn log_alsa(_: Option<()>) {}
+pub(crate) fn log_alsa(_: Option<()>) {}
 
 /// The input devices there are, the default first.
 pub fn input_devices() -> Result<Vec<InputDevice>, CaptureError> {

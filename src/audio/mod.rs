@@ -2,6 +2,7 @@
 //! segmentation (energy or Silero VAD).
 
 pub mod capture;
+pub mod cue;
 mod decode;
 mod error;
 mod resample;

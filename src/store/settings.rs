@@ -86,6 +86,10 @@ pub struct Settings {
     pub keep_running: bool,
     /// Start Sotto (in the tray, without its window) when the user logs in.
     pub start_at_login: bool,
+    /// While dictating into another app, a small window shows the level and the live text.
+    pub overlay: bool,
+    /// Short tones when dictation into another app starts and ends.
+    pub sounds: bool,
     /// Days the texts dictated into other apps are kept (0 to 3650; 0 keeps none).
     pub history_days: u32,
     /// Clean-up of dictated text, the replacements and the vocabulary.
@@ -110,6 +114,8 @@ impl Default for Settings {
             voice_commands: true,
             keep_running: true,
             start_at_login: false,
+            overlay: true,
+            sounds: true,
             history_days: 30,
             cleanup: CleanupRules::default(),
         }

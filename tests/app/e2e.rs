@@ -805,17 +805,17 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
     assert!(rent.due_at > jiff::Timestamp::now().as_second(), "snoozed into the future");
 }
 
-/// What the X server says of the app's window, through python3-xlib: `close` sends it what a
+/// What the X server says of the app's window titled `name`, through python3-xlib: `close` sends it what a
 /// window manager sends on a click of its close button (WM_DELETE_WINDOW); `state` prints
 /// whether it is on screen ("viewable") or hidden ("unmapped").
-fn x_window(action: &str) -> String {
+fn x_window(name: &str, action: &str) -> String {
     const SCRIPT: &str = r#"
 import sys
 from Xlib import X, display, protocol
 d = display.Display()
 def walk(w):
     for c in w.query_tree().children:
-        if c.get_wm_name() == "Sotto":
+        if c.get_wm_name() == sys.argv[2]:
             yield c
         yield from walk(c)
 windows = list(walk(d.screen().root))
@@ -832,7 +832,7 @@ else:
     print("viewable" if any(x.get_attributes().map_state == X.IsViewable for x in windows) else "unmapped")
 "#;
     // Debian's Python, which has the Debian package (not a pyenv one earlier on PATH).
-    let out = Command::new("/usr/bin/python3").args(["-c", SCRIPT, action]).output().expect("python3-xlib");
+    let out = Command::new("/usr/bin/python3").args(["-c", SCRIPT, action, name]).output().expect("python3-xlib");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -862,9 +862,10 @@ async fn closing_the_window_keeps_sotto_running_and_start_at_login_is_a_login_en
     app.until("the login entry to go", Duration::from_secs(10), || async { !entry.exists() }).await;
 
     // Closed, the window hides; the app still runs its reminder clock.
-    assert_eq!(x_window("state"), "viewable");
-    assert_eq!(x_window("close"), "sent");
-    app.until("the window to hide", Duration::from_secs(10), || async { x_window("state") == "unmapped" }).await;
+    assert_eq!(x_window("Sotto", "state"), "viewable");
+    assert_eq!(x_window("Sotto", "close"), "sent");
+    app.until("the window to hide", Duration::from_secs(10), || async { x_window("Sotto", "state") == "unmapped" })
+        .await;
     {
         let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
         let now = jiff::Timestamp::now().as_second();
@@ -880,7 +881,7 @@ async fn closing_the_window_keeps_sotto_running_and_start_at_login_is_a_login_en
         log_says(&app, "done from the notification")
     })
     .await;
-    assert_eq!(x_window("state"), "unmapped");
+    assert_eq!(x_window("Sotto", "state"), "unmapped");
 
     // A second launch hands over to the running app, which shows its window.
     let second = Command::new(app_binary())
@@ -890,7 +891,10 @@ async fn closing_the_window_keeps_sotto_running_and_start_at_login_is_a_login_en
         .status()
         .unwrap();
     assert!(second.success(), "the second instance exits at once");
-    app.until("the window to come back", Duration::from_secs(10), || async { x_window("state") == "viewable" }).await;
+    app.until("the window to come back", Duration::from_secs(10), || async {
+        x_window("Sotto", "state") == "viewable"
+    })
+    .await;
     app.quit().await;
     let lib = sotto::notes::Library::open(data.path(), PASSPHRASE, None).unwrap();
     let stretch = lib.reminders(None).unwrap().into_iter().find(|r| r.text == "stretch").unwrap();
@@ -1006,16 +1010,45 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     let entry = Entry::open(data.path());
     set_clipboard("what the user had copied");
 
-    // Hold: the words go in once the keys are up.
+    // Hold: the words go in once the keys are up. The start and stop cues play on the default
+    // output (the daemon's `speakers`), recorded here.
+    let speakers = data.path().join("speakers.raw");
+    let mut recorder = Command::new("parec")
+        .env("PULSE_SERVER", mic.server())
+        .args(["--device=speakers.monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1"])
+        .stdout(std::fs::File::create(&speakers).unwrap())
+        .spawn()
+        .expect("parec (pulseaudio-utils)");
     xdotool(&["keydown", "ctrl+alt+d"]);
     app.until("the microphone to open", Duration::from_secs(20), || async {
         log_says(&app, "listening; the text goes in by")
+    })
+    .await;
+    // The overlay shows the live text without taking the focus: the words below still go into
+    // the entry.
+    app.until("the overlay to show", Duration::from_secs(10), || async {
+        x_window("Sotto is listening", "state") == "viewable"
     })
     .await;
     play(&mic, fixture("jfk.wav")).await;
     xdotool(&["keyup", "ctrl+alt+d"]);
     let jfk = std::fs::read_to_string(fixture("jfk.txt")).unwrap();
     let typed = entry.added(&app, "the words in the entry", "", 40).await;
+    app.until("the overlay to hide", Duration::from_secs(10), || async {
+        x_window("Sotto is listening", "state") == "unmapped"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = recorder.kill();
+    let _ = recorder.wait();
+    let played: Vec<f32> = std::fs::read(&speakers)
+        .unwrap()
+        .chunks_exact(2)
+        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+        .collect();
+    let loud_ms = played.iter().filter(|v| v.abs() > 0.05).count() / 16;
+    // Two cues of 160 ms, a sine of 0.2 above 0.05 for most of its time: nothing else plays there.
+    assert!((150..=600).contains(&loud_ms), "{loud_ms} ms of cues on the speakers\n{}", app.log_tail());
     let wer = sotto::text::wer::wer(&jfk, &typed);
     assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_tail());
     assert!(log_says(&app, "characters in by Type"), "{}", app.log_tail());

@@ -1,7 +1,8 @@
 //! A real microphone path without a sound card: a private PulseAudio with a null sink `vsink`
 //! whose monitor is remapped to a source `vmic`, the default source. ALSA's `default` device goes
 //! through Pulse (Debian's libasound2-plugins), so cpal records whatever `paplay` plays into
-//! `vsink`: real speech reaches Sotto the way a microphone's would.
+//! `vsink`: real speech reaches Sotto the way a microphone's would. What the app itself plays (its
+//! cues) goes to a second null sink, `speakers`, the default one: never into the microphone.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +34,7 @@ impl Daemon {
                 "--load=module-native-protocol-unix",
                 "--load=module-null-sink sink_name=vsink rate=16000 channels=1",
                 "--load=module-remap-source master=vsink.monitor source_name=vmic",
+                "--load=module-null-sink sink_name=speakers rate=16000 channels=1",
             ])
             .stderr(Stdio::null())
             .status()
@@ -44,6 +46,12 @@ impl Daemon {
             .status()
             .is_ok_and(|s| s.success());
         assert!(ok, "pactl set-default-source vmic failed");
+        let ok = Command::new("pactl")
+            .env("PULSE_SERVER", daemon.server())
+            .args(["set-default-sink", "speakers"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "pactl set-default-sink speakers failed");
         daemon
     }
 

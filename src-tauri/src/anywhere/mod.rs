@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use serde::Serialize;
+use sotto::audio::cue::Cue;
 use sotto::dictation::{SessionEvent, StopReason};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -245,6 +246,13 @@ fn listen(app: &AppHandle, mode: Mode, pressed: Instant) -> AppResult<()> {
     })?;
     tracing::info!("listening; the text goes in by {method:?}");
     emit(app, AnywhereEvent::Listening { method });
+    if settings.overlay {
+        crate::overlay::show(app);
+    }
+    let sounds = settings.sounds;
+    if sounds {
+        sound(Cue::Start);
+    }
     shortcuts::while_dictating(app, true);
     // A hold shorter than the start: the key is already up.
     if mode == Mode::Hold && !state.anywhere.held.load(Ordering::SeqCst) {
@@ -252,7 +260,9 @@ fn listen(app: &AppHandle, mode: Mode, pressed: Instant) -> AppResult<()> {
     }
     let inserter = Inserter::new(method, &settings.paste_keys);
     let app = app.clone();
-    let _ = std::thread::Builder::new().name("sotto-insert".into()).spawn(move || put_in(&app, inbox, inserter, mode));
+    let _ = std::thread::Builder::new()
+        .name("sotto-insert".into())
+        .spawn(move || put_in(&app, inbox, inserter, mode, sounds));
     Ok(())
 }
 
@@ -264,7 +274,7 @@ enum Piece {
 
 /// Insert the session's finals as they come (toggle) or all at its end (hold: the user still
 /// holds the keys while speaking, and Escape may yet cancel).
-fn put_in(app: &AppHandle, inbox: mpsc::Receiver<Piece>, mut inserter: Inserter, mode: Mode) {
+fn put_in(app: &AppHandle, inbox: mpsc::Receiver<Piece>, mut inserter: Inserter, mode: Mode, sounds: bool) {
     let mut held: Vec<String> = Vec::new();
     let mut first = true;
     let mut put = |text: &str| {
@@ -301,12 +311,27 @@ fn put_in(app: &AppHandle, inbox: mpsc::Receiver<Piece>, mut inserter: Inserter,
             Err(_) => break StopReason::Requested,
         }
     };
+    if sounds {
+        sound(if reason == StopReason::Cancelled { Cue::Cancel } else { Cue::Stop });
+    }
     if reason != StopReason::Cancelled {
         let all = held.join(" ");
         put(&all);
     }
     shortcuts::while_dictating(app, false);
     emit(app, AnywhereEvent::Idle);
+    crate::overlay::hide(app);
+}
+
+/// Play `cue` on a thread of its own (opening the output and playing take a few hundred ms).
+fn sound(cue: Cue) {
+    let _ = std::thread::Builder::new().name("sotto-cue".into()).spawn(move || {
+        if let Err(e) = sotto::audio::cue::play(cue) {
+            tracing::debug!("no {cue:?} sound: {e}");
+        } else {
+            tracing::debug!("{cue:?} sound played");
+        }
+    });
 }
 
 fn emit(app: &AppHandle, event: AnywhereEvent) {

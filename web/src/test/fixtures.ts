@@ -73,6 +73,8 @@ export const SETTINGS: Settings = {
   voice_commands: true,
   keep_running: true,
   start_at_login: false,
+  overlay: true,
+  sounds: true,
   history_days: 30,
   cleanup: {
     fillers: true,

@@ -72,6 +72,14 @@ keep_running: boolean,
  */
 start_at_login: boolean, 
 /**
+ * While dictating into another app, a small window shows the level and the live text.
+ */
+overlay: boolean, 
+/**
+ * Short tones when dictation into another app starts and ends.
+ */
+sounds: boolean, 
+/**
  * Days the texts dictated into other apps are kept (0 to 3650; 0 keeps none).
  */
 history_days: number, 

@@ -147,6 +147,17 @@ describe("SettingsView", () => {
     expect(backend.callsOf("clear_dictation_history")).toHaveLength(1);
   });
 
+  it("switches the overlay and the sounds off", async () => {
+    const backend = setup();
+    for (const key of ["overlay", "sounds"] as const) {
+      const box = (await screen.findByTestId(key)) as HTMLInputElement;
+      await vi.waitFor(() => expect(box.disabled).toBe(false));
+      expect(box.checked).toBe(true);
+      await fireEvent.click(box);
+      await vi.waitFor(() => expect(backend.callsOf("set_setting")).toContainEqual({ key, value: false }));
+    }
+  });
+
   it("keeps the microphone open on request", async () => {
     const backend = setup();
     const open = (await screen.findByTestId("keep-microphone-open")) as HTMLInputElement;
