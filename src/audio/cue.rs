@@ -117,7 +117,15 @@ fn build<T: SizedSample + FromSample<f32>>(
                     done.store(true, Ordering::Relaxed);
                 }
             },
-            |e| tracing::debug!("sound output: {e}"),
+            {
+                // ALSA's PulseAudio plugin reports the same error on every period: once is enough.
+                let mut told = false;
+                move |e| {
+                    if !std::mem::replace(&mut told, true) {
+                        tracing::debug!("sound output: {e}");
+                    }
+                }
+            },
             None,
         )
         .map_err(|e| CueError::Backend(e.to_string()))

@@ -909,6 +909,26 @@ struct Entry {
 }
 
 impl Entry {
+    /// A GTK entry on the Wayland compositor `sway` (the compositor focuses it).
+    fn open_wayland(dir: &Path, sway: &Sway) -> Entry {
+        let file = dir.join("wayland-entry.txt");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/app/gtk_entry.py");
+        let child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(&file)
+            .env("XDG_RUNTIME_DIR", &sway.runtime)
+            .env("WAYLAND_DISPLAY", &sway.display)
+            .env("GDK_BACKEND", "wayland")
+            .spawn()
+            .expect("python3-gi and gir1.2-gtk-3.0 (models/fetch-fixtures installs them)");
+        let since = Instant::now();
+        while !file.exists() {
+            assert!(since.elapsed() < Duration::from_secs(20), "the Wayland entry window never came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Entry { child, file }
+    }
+
     fn open(dir: &Path) -> Entry {
         let (file, ready) = (dir.join("entry.txt"), dir.join("entry.ready"));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/app/entry.py");
@@ -1188,6 +1208,107 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     })
     .await;
     assert!(log_says(&app, "characters in again by Copy"), "{}", app.log_tail());
+    app.quit().await;
+    mic.kill();
+}
+
+/// A headless Sway (wlroots: it offers the virtual-keyboard protocol that `wtype` uses), run as
+/// `nobody` in its own runtime dir: sway refuses to start as root.
+struct Sway {
+    child: Child,
+    runtime: PathBuf,
+    display: String,
+}
+
+impl Sway {
+    fn start(dir: &Path) -> Sway {
+        use std::os::unix::fs::{PermissionsExt, chown};
+        let runtime = dir.join("sway-runtime");
+        std::fs::create_dir_all(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        chown(&runtime, Some(65534), Some(65534)).unwrap();
+        let config = runtime.join("config");
+        std::fs::write(&config, "output HEADLESS-1 resolution 1280x800\ndefault_border none\n").unwrap();
+        let mut sway = Command::new("setpriv");
+        sway.args(["--reuid=65534", "--regid=65534", "--clear-groups", "sway", "-c"]).arg(&config);
+        let child = sway
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("HOME", &runtime)
+            .env("WLR_BACKENDS", "headless")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env("WLR_RENDERER", "pixman")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sway (models/fetch-fixtures installs it)");
+        let since = Instant::now();
+        let display = loop {
+            let socket = std::fs::read_dir(&runtime).unwrap().flatten().find_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                (name.starts_with("wayland-") && !name.ends_with(".lock")).then_some(name)
+            });
+            if let Some(name) = socket {
+                break name;
+            }
+            assert!(since.elapsed() < Duration::from_secs(20), "sway never opened its socket");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Sway { child, runtime, display }
+    }
+}
+
+impl Drop for Sway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wayland: the words go in through the compositor's virtual keyboard (`wtype`), started and
+/// stopped by `sotto-app --toggle` from another process, as a keyboard shortcut of the
+/// desktop's own would run it (apps cannot grab keys on Wayland). The app's window stays on the
+/// X display, so the Wayland entry keeps the focus.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_wayland_the_toggle_command_types_speech_with_the_virtual_keyboard() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let sway = Sway::start(data.path());
+    let entry = Entry::open_wayland(data.path(), &sway);
+    let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
+    let notifications = Notifications::start(data.path(), "Done");
+    let runtime = sway.runtime.to_string_lossy().to_string();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", notifications.bus.as_str()),
+        ("WAYLAND_DISPLAY", sway.display.as_str()),
+        ("XDG_RUNTIME_DIR", runtime.as_str()),
+        ("GDK_BACKEND", "x11"),
+    ];
+    let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), Some(&mic.server()), &env).await;
+    app.until("the app to unlock", Duration::from_secs(30), || async { log_says(&app, "shortcuts:") }).await;
+    let toggle = || {
+        let ok = Command::new(app_binary())
+            .arg("--toggle")
+            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
+            .env("SOTTO_DATA_DIR", data.path())
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
+    };
+    let said = "Remind me in twenty minutes to buy some milk.";
+    let wav = data.path().join("milk.wav");
+    spoken(&wav, said);
+    toggle();
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        log_says(&app, "listening; the text goes in by Type")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    play(&mic, wav).await;
+    toggle();
+    let added = entry.added(&app, "the words in the Wayland entry", "", 10).await;
+    assert!(sotto::text::wer::wer(said, &added) <= 0.25, "{added:?} is not {said:?}\n{}", app.log_tail());
+    assert!(added.starts_with("Remind"), "the first character is kept: {added:?}");
     app.quit().await;
     mic.kill();
 }

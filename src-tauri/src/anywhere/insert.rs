@@ -371,9 +371,15 @@ mod wayland {
         }
     }
 
-    /// Run `wtype ARGS`.
+    /// Run `wtype ARGS`, after a short wait: wtype gives the compositor its own keymap first, and
+    /// a key sent at once reached the window before the keymap did (sway dropped the first
+    /// character of every text: " xyz" came in as "xyz").
     pub fn wtype(args: &[&str]) -> Result<(), InsertError> {
-        let out = Command::new("wtype").args(args).output().map_err(|e| InsertError::Keys(format!("wtype: {e}")))?;
+        let out = Command::new("wtype")
+            .args(["-s", "40"])
+            .args(args)
+            .output()
+            .map_err(|e| InsertError::Keys(format!("wtype: {e}")))?;
         if out.status.success() {
             Ok(())
         } else {
