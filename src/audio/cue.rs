@@ -2,7 +2,7 @@
 //! cancelled, played on the default output device (the shells decide when, and whether).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
@@ -36,6 +36,9 @@ pub enum CueError {
 const AMPLITUDE: f32 = 0.2;
 /// Fade in and out of each note, so it starts and ends without a click.
 const FADE_MS: u32 = 8;
+/// Silence before the notes: a stream's first moments can be lost while the output wakes up
+/// (ALSA's PulseAudio plugin lost about half of each cue without it; Bluetooth sinks lose more).
+const LEAD_IN_MS: u32 = 150;
 
 /// The notes of `cue`: frequency (Hz) and length (ms).
 fn notes(cue: Cue) -> &'static [(f32, u32)] {
@@ -73,26 +76,36 @@ pub fn play(cue: Cue) -> Result<(), CueError> {
 fn play_quietly(cue: Cue) -> Result<(), CueError> {
     let device = cpal::default_host().default_output_device().ok_or(CueError::NoDevice)?;
     let config = device.default_output_config().map_err(|e| CueError::Backend(e.to_string()))?;
-    let tone = Arc::new(samples(cue, config.sample_rate()));
-    let length = Duration::from_millis(notes(cue).iter().map(|(_, ms)| u64::from(*ms)).sum());
+    let rate = config.sample_rate();
+    let mut tone = vec![0.0; (rate * LEAD_IN_MS / 1000) as usize];
+    tone.extend(samples(cue, rate));
+    let tone = Arc::new(tone);
+    let length =
+        Duration::from_millis(u64::from(LEAD_IN_MS) + notes(cue).iter().map(|(_, ms)| u64::from(*ms)).sum::<u64>());
     let done = Arc::new(AtomicBool::new(false));
+    // How far behind the callback the device plays (ALSA's PulseAudio plugin: up to seconds).
+    let latency_us = Arc::new(AtomicU64::new(0));
     let (c, channels) = (config.config(), usize::from(config.channels()));
     let stream = match config.sample_format() {
-        SampleFormat::F32 => build::<f32>(&device, &c, channels, tone, done.clone()),
-        SampleFormat::I16 => build::<i16>(&device, &c, channels, tone, done.clone()),
-        SampleFormat::I32 => build::<i32>(&device, &c, channels, tone, done.clone()),
-        SampleFormat::U16 => build::<u16>(&device, &c, channels, tone, done.clone()),
-        SampleFormat::U8 => build::<u8>(&device, &c, channels, tone, done.clone()),
-        SampleFormat::F64 => build::<f64>(&device, &c, channels, tone, done.clone()),
+        SampleFormat::F32 => build::<f32>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
+        SampleFormat::I16 => build::<i16>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
+        SampleFormat::I32 => build::<i32>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
+        SampleFormat::U16 => build::<u16>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
+        SampleFormat::U8 => build::<u8>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
+        SampleFormat::F64 => build::<f64>(&device, &c, channels, tone, done.clone(), latency_us.clone()),
         other => return Err(CueError::Backend(format!("unsupported sample format {other}"))),
     }?;
     stream.play().map_err(|e| CueError::Backend(e.to_string()))?;
     let began = Instant::now();
-    while !done.load(Ordering::Relaxed) && began.elapsed() < length + Duration::from_secs(1) {
+    while !done.load(Ordering::Relaxed) {
+        if began.elapsed() > length + Duration::from_secs(2) {
+            return Err(CueError::Backend("the output device never took the sound".into()));
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
-    // What was handed over is still in the device's buffer: let it play out before closing.
-    std::thread::sleep(Duration::from_millis(150));
+    // The last samples are still in the device's buffer: closing now would cut them off.
+    let latency = Duration::from_micros(latency_us.load(Ordering::Relaxed)).min(Duration::from_secs(3));
+    std::thread::sleep(latency + Duration::from_millis(100));
     Ok(())
 }
 
@@ -102,12 +115,16 @@ fn build<T: SizedSample + FromSample<f32>>(
     channels: usize,
     tone: Arc<Vec<f32>>,
     done: Arc<AtomicBool>,
+    latency_us: Arc<AtomicU64>,
 ) -> Result<cpal::Stream, CueError> {
     let mut at = 0;
     device
         .build_output_stream::<T, _, _>(
             *config,
-            move |out: &mut [T], _| {
+            move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
+                let stamp = info.timestamp();
+                let ahead = stamp.playback.duration_since(stamp.callback);
+                latency_us.store(ahead.as_micros() as u64, Ordering::Relaxed);
                 for frame in out.chunks_mut(channels.max(1)) {
                     let v = tone.get(at).copied().unwrap_or(0.0);
                     at += 1;

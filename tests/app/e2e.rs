@@ -1312,3 +1312,87 @@ async fn on_wayland_the_toggle_command_types_speech_with_the_virtual_keyboard() 
     app.quit().await;
     mic.kill();
 }
+
+/// An X server of its own without the XTest extension: no app can send keys there.
+struct XvfbWithoutXTest {
+    child: Child,
+    display: String,
+}
+
+impl XvfbWithoutXTest {
+    fn start() -> XvfbWithoutXTest {
+        let n = (90..200).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).expect("a free display");
+        let child = Command::new("Xvfb")
+            .args([format!(":{n}").as_str(), "-extension", "XTEST", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (models/fetch-fixtures installs xvfb)");
+        let since = Instant::now();
+        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            assert!(since.elapsed() < Duration::from_secs(20), "Xvfb :{n} never came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        XvfbWithoutXTest { child, display: format!(":{n}") }
+    }
+
+    /// The text on this display's clipboard.
+    fn clipboard(&self) -> String {
+        let out = Command::new("xclip").args(["-selection", "clipboard", "-o"]).env("DISPLAY", &self.display).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).to_string()).unwrap_or_default()
+    }
+}
+
+impl Drop for XvfbWithoutXTest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where nothing can put text into the focused window (an X server without XTest, no other way
+/// chosen), the words are copied and a notification says to paste them.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_way_to_type_the_words_are_copied_and_a_notification_says_so() {
+    let _one = ONE_APP.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let x = XvfbWithoutXTest::start();
+    let mic = mic::Daemon::start(&std::env::temp_dir().join("sotto-app-test-pulse"));
+    let notifications = Notifications::start(data.path(), "Done");
+    let env = [("DBUS_SESSION_BUS_ADDRESS", notifications.bus.as_str()), ("DISPLAY", x.display.as_str())];
+    let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), Some(&mic.server()), &env).await;
+    app.until("the app to unlock", Duration::from_secs(30), || async { log_says(&app, "shortcuts:") }).await;
+    let toggle = || {
+        let ok = Command::new(app_binary())
+            .arg("--toggle")
+            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
+            .env("SOTTO_DATA_DIR", data.path())
+            .env("DISPLAY", &x.display)
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
+    };
+    let said = "Remind me in twenty minutes to buy some milk.";
+    let wav = data.path().join("milk.wav");
+    spoken(&wav, said);
+    let shown = || {
+        notifications.ctl(&["count", "history"]).trim().parse::<u32>().unwrap_or(0)
+            + notifications.ctl(&["count", "displayed"]).trim().parse::<u32>().unwrap_or(0)
+    };
+    let before = shown();
+    toggle();
+    app.until("the microphone to open", Duration::from_secs(20), || async {
+        log_says(&app, "listening; the text goes in by Copy")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    play(&mic, wav).await;
+    toggle();
+    app.until("the words on the clipboard", Duration::from_secs(20), || async {
+        sotto::text::wer::wer(said, &x.clipboard()) <= 0.25
+    })
+    .await;
+    app.until("the notification to paste", Duration::from_secs(10), || async { shown() > before }).await;
+    assert!(log_says(&app, "characters in by Copy"), "{}", app.log_tail());
+    app.quit().await;
+    mic.kill();
+}
