@@ -237,7 +237,7 @@ fn assert_no_plaintext(dir: &Path, marker: &str) {
 
 #[test]
 fn migrates_from_every_earlier_version() {
-    let latest = 3;
+    let latest = 4;
     for version in 1..latest {
         let dir = tempfile::tempdir().unwrap();
         let key = vault::unlock(dir.path(), PASS).unwrap();
@@ -256,6 +256,7 @@ fn migrates_from_every_earlier_version() {
         assert_eq!(store.schema_version().unwrap(), latest as i64);
         assert_eq!(store.note(1).unwrap().body, "a note from version one");
         assert_eq!(store.keyword_search("version", 5).unwrap()[0].id, 1);
+        assert!(store.dictations(5).unwrap().is_empty(), "v4: the dictation history, empty");
     }
 }
 

@@ -652,6 +652,26 @@ fn log_says(app: &App, text: &str) -> bool {
     log.rsplit("--- launch ").next().unwrap_or_default().contains(text)
 }
 
+/// `sotto-app --toggle` from another process, as a desktop's own shortcut runs it: it hands the
+/// toggle to the running app over the session bus `bus` and exits.
+fn toggle_command(bus: &str, data: &Path, env: &[(&str, &str)]) {
+    let ok = Command::new(app_binary())
+        .arg("--toggle")
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .env("SOTTO_DATA_DIR", data)
+        .envs(env.iter().copied())
+        .status();
+    assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
+}
+
+/// The spoken command the dictation tests say, and its WAV, made in `dir`.
+fn milk(dir: &Path) -> (&'static str, PathBuf) {
+    let said = "Remind me in twenty minutes to buy some milk.";
+    let wav = dir.join("milk.wav");
+    spoken(&wav, said);
+    (said, wav)
+}
+
 /// `text` spoken by espeak-ng (Debian) as a 16 kHz WAV, to play into the virtual microphone.
 fn spoken(path: &Path, text: &str) {
     let raw = path.with_extension("22k.wav");
@@ -762,8 +782,7 @@ async fn reminders_fire_late_at_start_and_a_spoken_command_makes_one() {
     assert!(log_says(&app, "snooze from the notification"), "{}", app.log_tail());
 
     // A spoken command, through the microphone.
-    let wav = data.path().join("command.wav");
-    spoken(&wav, "Remind me in twenty minutes to buy some milk.");
+    let (_, wav) = milk(data.path());
     let played = speak_into_dictation(&app, &mic, wav).await;
     assert!(played.await.unwrap().unwrap().success());
     tokio::time::sleep(Duration::from_millis(1_000)).await;
@@ -1095,17 +1114,8 @@ async fn the_shortcut_and_the_toggle_command_type_speech_into_the_focused_window
     assert_eq!(entry.text(), before, "a cancelled dictation inserts nothing");
 
     // `sotto-app --toggle`, as bound in a desktop's keyboard settings: start, speak, stop.
-    let toggle = || {
-        let ok = Command::new(app_binary())
-            .arg("--toggle")
-            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
-            .env("SOTTO_DATA_DIR", data.path())
-            .status();
-        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
-    };
-    let said = "Remind me in twenty minutes to buy some milk.";
-    let wav = data.path().join("milk.wav");
-    spoken(&wav, said);
+    let toggle = || toggle_command(&notifications.bus, data.path(), &[]);
+    let (said, wav) = milk(data.path());
     toggle();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     play(&mic, wav).await;
@@ -1287,17 +1297,8 @@ async fn on_wayland_the_toggle_command_types_speech_with_the_virtual_keyboard() 
     ];
     let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), Some(&mic.server()), &env).await;
     app.until("the app to unlock", Duration::from_secs(30), || async { log_says(&app, "shortcuts:") }).await;
-    let toggle = || {
-        let ok = Command::new(app_binary())
-            .arg("--toggle")
-            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
-            .env("SOTTO_DATA_DIR", data.path())
-            .status();
-        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
-    };
-    let said = "Remind me in twenty minutes to buy some milk.";
-    let wav = data.path().join("milk.wav");
-    spoken(&wav, said);
+    let toggle = || toggle_command(&notifications.bus, data.path(), &[]);
+    let (said, wav) = milk(data.path());
     toggle();
     app.until("the microphone to open", Duration::from_secs(20), || async {
         log_says(&app, "listening; the text goes in by Type")
@@ -1362,18 +1363,8 @@ async fn without_a_way_to_type_the_words_are_copied_and_a_notification_says_so()
     let env = [("DBUS_SESSION_BUS_ADDRESS", notifications.bus.as_str()), ("DISPLAY", x.display.as_str())];
     let app = App::launch_with(data.path(), &[], Some(PASSPHRASE), Some(&mic.server()), &env).await;
     app.until("the app to unlock", Duration::from_secs(30), || async { log_says(&app, "shortcuts:") }).await;
-    let toggle = || {
-        let ok = Command::new(app_binary())
-            .arg("--toggle")
-            .env("DBUS_SESSION_BUS_ADDRESS", &notifications.bus)
-            .env("SOTTO_DATA_DIR", data.path())
-            .env("DISPLAY", &x.display)
-            .status();
-        assert!(ok.is_ok_and(|s| s.success()), "sotto-app --toggle hands over and exits");
-    };
-    let said = "Remind me in twenty minutes to buy some milk.";
-    let wav = data.path().join("milk.wav");
-    spoken(&wav, said);
+    let toggle = || toggle_command(&notifications.bus, data.path(), &[("DISPLAY", x.display.as_str())]);
+    let (said, wav) = milk(data.path());
     let shown = || {
         notifications.ctl(&["count", "history"]).trim().parse::<u32>().unwrap_or(0)
             + notifications.ctl(&["count", "displayed"]).trim().parse::<u32>().unwrap_or(0)

@@ -111,7 +111,7 @@ pub struct Anywhere {
 }
 
 /// How many recent texts the tray offers.
-pub const RECENT: usize = 5;
+const RECENT: usize = 5;
 
 impl Anywhere {
     fn remember(&self, text: &str) {
