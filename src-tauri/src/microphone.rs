@@ -57,6 +57,7 @@ impl Microphone {
                 return true;
             }
             let wanted = wanted.clone();
+            // As in `apply`: the dead device goes before it is opened again.
             *open = None;
             *open = Self::open(wanted);
         }

@@ -367,12 +367,12 @@ impl Transcriber {
             params
         };
         let mut result = state.full(params(SamplingStrategy::Greedy { best_of: 1 }), input);
-        if result.is_ok() && !mode.retries && hooks.limited.get() && !job.cancel.is_cancelled() && {
-            // A sentence said over and over is trimmed by the caller; a loop inside a word is not.
-            let greedy: Vec<String> =
-                state.as_iter().filter_map(|s| s.to_str_lossy().ok().map(|t| t.into_owned())).collect();
-            stutters(&super::stream::without_repeats(&greedy.join(" ")))
-        } {
+        if result.is_ok()
+            && !mode.retries
+            && hooks.limited.get()
+            && !job.cancel.is_cancelled()
+            && looped_in_a_word(state)
+        {
             // Greedy decoding looped to the token bound ("old-s-s-y-y-y-…" on a LibriVox line).
             // Without the random retries, a beam search is the deterministic second try: it
             // keeps other readings alive where greedy locks into one.
@@ -429,6 +429,13 @@ fn fitted_audio_ctx(samples: usize, full: i32) -> c_int {
 /// fail it (a loop has low entropy) and retry at once.
 fn max_tokens(samples: usize) -> usize {
     20 + samples * 10 / SAMPLE_RATE as usize
+}
+
+/// Whether the decode in `state` looped inside a word: a sentence said over and over is trimmed
+/// by the caller (`without_repeats`), a loop inside a word is not.
+fn looped_in_a_word(state: &WhisperState) -> bool {
+    let text: Vec<String> = state.as_iter().filter_map(|s| s.to_str_lossy().ok().map(|t| t.into_owned())).collect();
+    stutters(&super::stream::without_repeats(&text.join(" ")))
 }
 
 /// Whether `text` has a piece of 1 to 4 characters eight times in a row ("-y-y-y-y-y-y-y-y"):

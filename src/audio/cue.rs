@@ -65,7 +65,8 @@ pub fn samples(cue: Cue, rate: u32) -> Vec<f32> {
     out
 }
 
-/// Play `cue` on the default output device; returns once it has been heard (about 0.2 s).
+/// Play `cue` on the default output device; returns once it has been heard (its length and the
+/// device's latency).
 pub fn play(cue: Cue) -> Result<(), CueError> {
     let messages = quiet_alsa();
     let result = play_quietly(cue);
@@ -79,9 +80,8 @@ fn play_quietly(cue: Cue) -> Result<(), CueError> {
     let rate = config.sample_rate();
     let mut tone = vec![0.0; (rate * LEAD_IN_MS / 1000) as usize];
     tone.extend(samples(cue, rate));
+    let length = Duration::from_secs_f64(tone.len() as f64 / f64::from(rate));
     let tone = Arc::new(tone);
-    let length =
-        Duration::from_millis(u64::from(LEAD_IN_MS) + notes(cue).iter().map(|(_, ms)| u64::from(*ms)).sum::<u64>());
     let done = Arc::new(AtomicBool::new(false));
     // How far behind the callback the device plays (ALSA's PulseAudio plugin: up to seconds).
     let latency_us = Arc::new(AtomicU64::new(0));
