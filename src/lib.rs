@@ -11,6 +11,8 @@ pub mod audio;
 pub mod cancel;
 pub mod dictation;
 pub mod export;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 pub mod models;
 pub mod notes;
 pub mod paths;
@@ -18,6 +20,10 @@ pub mod recording;
 pub mod store;
 pub mod text;
 pub mod vault;
+
+// The uniffi scaffolding (its `UniFfiTag`, checksums and metadata) lives at the crate root.
+#[cfg(feature = "ffi")]
+uniffi::setup_scaffolding!("sotto");
 
 #[cfg(test)]
 mod tests {

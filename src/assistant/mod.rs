@@ -109,6 +109,16 @@ pub fn format_due(due: &ZonedDateTime) -> String {
     due.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// An instant as text: RFC 3339 (read in the system's zone) or jiff's `…[Zone/Name]` form,
+/// e.g. `2026-12-07T08:30:00-05:00` or `2026-12-07T08:30:00-05:00[America/New_York]`.
+pub fn parse_instant(s: &str) -> Result<ZonedDateTime, jiff::Error> {
+    if let Ok(z) = s.parse::<ZonedDateTime>() {
+        return Ok(z);
+    }
+    let t: jiff::Timestamp = s.parse()?;
+    Ok(t.to_zoned_datetime(jiff::tz::TimeZone::system()))
+}
+
 // By hand: the due time as RFC 3339 text, and ts-rs reads no serde attribute it cannot parse.
 impl Serialize for Slots {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use jiff::ZonedDateTime;
 use jiff::tz::TimeZone;
-use sotto::assistant::{Assistant, Outcome, Parsed, format_due};
+use sotto::assistant::{Assistant, Outcome, Parsed, format_due, parse_instant};
 use sotto::audio::load_file;
 use sotto::text::Embedder;
 
@@ -106,12 +106,7 @@ fn assistant() -> Assistant {
 
 /// `--now`: an RFC 3339 instant (read in the system's zone), or jiff's `…[Zone/Name]` form.
 fn parse_now(s: &str) -> Result<ZonedDateTime> {
-    if let Ok(z) = s.parse::<ZonedDateTime>() {
-        return Ok(z);
-    }
-    let t: jiff::Timestamp =
-        s.parse().map_err(|e| anyhow!("--now {s:?} is not RFC 3339 (e.g. 2026-12-07T08:30:00-05:00): {e}"))?;
-    Ok(t.to_zoned_datetime(TimeZone::system()))
+    parse_instant(s).map_err(|e| anyhow!("--now {s:?} is not RFC 3339 (e.g. 2026-12-07T08:30:00-05:00): {e}"))
 }
 
 fn describe(p: &Parsed) -> String {
