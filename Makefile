@@ -7,7 +7,7 @@ SOTTO_CACHE ?= $(HOME)/.cache/sotto
 export CARGO_TARGET_DIR ?= $(SOTTO_CACHE)/target
 export SOTTO_CACHE
 
-.PHONY: run test test-app fixtures app-deps web app deb xz-deb build lint bench measure
+.PHONY: run test test-app test-ffi fixtures app-deps web app deb xz-deb build lint bench measure
 
 SOTTO_BIN = $(CARGO_TARGET_DIR)/release/sotto
 APP_BIN = $(CARGO_TARGET_DIR)/release/sotto-app
@@ -34,7 +34,17 @@ test: fixtures
 	# Benches are compiled here too (so they never rot) but only run by `make bench`.
 	cargo test --locked --release --all-targets --no-run
 	cargo test --locked --release --lib --bins --tests
+	$(MAKE) test-ffi
 	$(MAKE) test-app
+
+## The native API for phones (src/ffi, uniffi): the committed bindings in gen/ must be those the
+## library generates; then the Python bindings under pytest and the Kotlin ones on the JVM (the
+## code an Android app runs), against the library built here, with real models and speech.
+## TZ=UTC: a time given without a zone is read in the system's zone.
+test-ffi: fixtures
+	gen/generate --check
+	TZ=UTC $(SOTTO_CACHE)/venv/bin/python -m pytest -q -p no:cacheprovider tests/ffi
+	tests/ffi/kotlin/run
 
 ## The app's tests: the page's type check and component tests (vitest), then the app's own
 ## (commands' errors, capabilities and CSP, TypeScript declarations fresh) and end to end
@@ -100,6 +110,8 @@ lint:
 	cargo clippy --release --all-targets -- -D warnings
 	# The core as the app and the FFI build it: without the command line's crates.
 	cargo clippy --release --lib --no-default-features -- -D warnings
+	cargo clippy --release --lib --features ffi -- -D warnings
+	cargo clippy --release -p uniffi-bindgen -- -D warnings
 	cargo clippy --release -p sotto-app --all-targets --features ts -- -D warnings
 
 ## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).

@@ -542,9 +542,9 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_sotto_checksum_method_dictationsession_feed() != 4860:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_sotto_checksum_method_dictationsession_stop() != 9016:
+    if lib.uniffi_sotto_checksum_method_dictationsession_join() != 5083:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_sotto_checksum_method_dictationsession_wait() != 47799:
+    if lib.uniffi_sotto_checksum_method_dictationsession_stop() != 9016:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_sotto_checksum_constructor_dictationsession_listen() != 20228:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -650,12 +650,12 @@ _UniffiLib.uniffi_sotto_checksum_method_dictationsession_cancel.restype = ctypes
 _UniffiLib.uniffi_sotto_checksum_method_dictationsession_feed.argtypes = (
 )
 _UniffiLib.uniffi_sotto_checksum_method_dictationsession_feed.restype = ctypes.c_uint16
+_UniffiLib.uniffi_sotto_checksum_method_dictationsession_join.argtypes = (
+)
+_UniffiLib.uniffi_sotto_checksum_method_dictationsession_join.restype = ctypes.c_uint16
 _UniffiLib.uniffi_sotto_checksum_method_dictationsession_stop.argtypes = (
 )
 _UniffiLib.uniffi_sotto_checksum_method_dictationsession_stop.restype = ctypes.c_uint16
-_UniffiLib.uniffi_sotto_checksum_method_dictationsession_wait.argtypes = (
-)
-_UniffiLib.uniffi_sotto_checksum_method_dictationsession_wait.restype = ctypes.c_uint16
 _UniffiLib.uniffi_sotto_checksum_constructor_dictationsession_listen.argtypes = (
 )
 _UniffiLib.uniffi_sotto_checksum_constructor_dictationsession_listen.restype = ctypes.c_uint16
@@ -776,16 +776,16 @@ _UniffiLib.uniffi_sotto_fn_method_dictationsession_feed.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_sotto_fn_method_dictationsession_feed.restype = None
+_UniffiLib.uniffi_sotto_fn_method_dictationsession_join.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_sotto_fn_method_dictationsession_join.restype = None
 _UniffiLib.uniffi_sotto_fn_method_dictationsession_stop.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_sotto_fn_method_dictationsession_stop.restype = None
-_UniffiLib.uniffi_sotto_fn_method_dictationsession_wait.argtypes = (
-    ctypes.c_uint64,
-    ctypes.POINTER(_UniffiRustCallStatus),
-)
-_UniffiLib.uniffi_sotto_fn_method_dictationsession_wait.restype = None
 _UniffiLib.uniffi_sotto_fn_constructor_dictationsession_listen.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -3353,15 +3353,15 @@ class DictationSessionProtocol(typing.Protocol):
         Give the session interleaved samples (-1..1) at `sample_rate` with `channels` channels.
 """
         raise NotImplementedError
+    def join(self, ) -> None:
+        """
+        Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+        Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+"""
+        raise NotImplementedError
     def stop(self, ) -> None:
         """
         Finish: pending speech becomes a final, then `Stopped`. Returns at once.
-"""
-        raise NotImplementedError
-    def wait(self, ) -> None:
-        """
-        Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-        (not from the listener: it runs on the thread this waits for).
 """
         raise NotImplementedError
 
@@ -3486,6 +3486,22 @@ class DictationSession(DictationSessionProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def join(self, ) -> None:
+        """
+        Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+        Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_sotto_fn_method_dictationsession_join,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def stop(self, ) -> None:
         """
         Finish: pending speech becomes a final, then `Stopped`. Returns at once.
@@ -3498,22 +3514,6 @@ class DictationSession(DictationSessionProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_sotto_fn_method_dictationsession_stop,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def wait(self, ) -> None:
-        """
-        Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-        (not from the listener: it runs on the thread this waits for).
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = lambda val: None
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_sotto_fn_method_dictationsession_wait,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

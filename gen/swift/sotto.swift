@@ -1169,15 +1169,15 @@ public protocol DictationSessionProtocol: AnyObject, Sendable {
     func feed(samples: [Float], sampleRate: UInt32, channels: UInt16) throws 
     
     /**
+     * Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+     * Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+     */
+    func join() 
+    
+    /**
      * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
      */
     func stop() 
-    
-    /**
-     * Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-     * (not from the listener: it runs on the thread this waits for).
-     */
-    func wait() 
     
 }
 /**
@@ -1293,23 +1293,23 @@ open func feed(samples: [Float], sampleRate: UInt32, channels: UInt16)throws   {
 }
     
     /**
-     * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
+     * Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+     * Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
      */
-open func stop()  {try! rustCall() {
+open func join()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_sotto_fn_method_dictationsession_stop(
+    uniffi_sotto_fn_method_dictationsession_join(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
 }
     
     /**
-     * Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-     * (not from the listener: it runs on the thread this waits for).
+     * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
      */
-open func wait()  {try! rustCall() {
+open func stop()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_sotto_fn_method_dictationsession_wait(
+    uniffi_sotto_fn_method_dictationsession_stop(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -4543,10 +4543,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_sotto_checksum_method_dictationsession_feed() != 4860) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sotto_checksum_method_dictationsession_stop() != 9016) {
+    if (uniffi_sotto_checksum_method_dictationsession_join() != 5083) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_sotto_checksum_method_dictationsession_wait() != 47799) {
+    if (uniffi_sotto_checksum_method_dictationsession_stop() != 9016) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_sotto_checksum_method_cancel_cancel() != 12452) {

@@ -353,14 +353,14 @@ void uniffi_sotto_fn_method_dictationsession_cancel(uint64_t ptr, RustCallStatus
 void uniffi_sotto_fn_method_dictationsession_feed(uint64_t ptr, RustBuffer samples, uint32_t sample_rate, uint16_t channels, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_JOIN
+void uniffi_sotto_fn_method_dictationsession_join(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_STOP
 #define UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_STOP
 void uniffi_sotto_fn_method_dictationsession_stop(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_WAIT
-#define UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_METHOD_DICTATIONSESSION_WAIT
-void uniffi_sotto_fn_method_dictationsession_wait(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_FN_CLONE_CANCEL
@@ -848,15 +848,15 @@ uint16_t uniffi_sotto_checksum_method_dictationsession_feed(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_STOP
-#define UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_STOP
-uint16_t uniffi_sotto_checksum_method_dictationsession_stop(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_JOIN
+uint16_t uniffi_sotto_checksum_method_dictationsession_join(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_WAIT
-#define UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_WAIT
-uint16_t uniffi_sotto_checksum_method_dictationsession_wait(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_STOP
+#define UNIFFI_FFIDEF_UNIFFI_SOTTO_CHECKSUM_METHOD_DICTATIONSESSION_STOP
+uint16_t uniffi_sotto_checksum_method_dictationsession_stop(void
     
 );
 #endif

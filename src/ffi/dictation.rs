@@ -1,7 +1,7 @@
 //! Live dictation: a session fed by the caller (a phone's audio callback) or listening to the
 //! microphone, reporting to a foreign listener.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::transcribe::{Segment, Transcriber, check_format};
 use super::{ListenerError, Notes, SottoError};
@@ -203,18 +203,22 @@ impl DictationSession {
 
     /// Finish: pending speech becomes a final, then `Stopped`. Returns at once.
     pub fn stop(&self) {
-        let _ = self.with(|s| Ok(s.stop()));
+        if let Some(s) = self.session().as_ref() {
+            s.stop();
+        }
     }
 
     /// Abandon: pending speech is discarded, then `Stopped`. Returns at once.
     pub fn cancel(&self) {
-        let _ = self.with(|s| Ok(s.cancel()));
+        if let Some(s) = self.session().as_ref() {
+            s.cancel();
+        }
     }
 
-    /// Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-    /// (not from the listener: it runs on the thread this waits for).
-    pub fn wait(&self) {
-        let session = self.session.lock().unwrap_or_else(PoisonError::into_inner).take();
+    /// Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+    /// Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+    pub fn join(&self) {
+        let session = self.session().take();
         if let Some(session) = session {
             session.wait();
         }
@@ -222,9 +226,13 @@ impl DictationSession {
 }
 
 impl DictationSession {
+    /// The running session; `None` once joined. No call runs foreign code while holding it.
+    fn session(&self) -> MutexGuard<'_, Option<Session>> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn with(&self, f: impl FnOnce(&Session) -> Result<(), SottoError>) -> Result<(), SottoError> {
-        let session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        match session.as_ref() {
+        match self.session().as_ref() {
             Some(s) => f(s),
             None => Err(SottoError::from(dictation::SessionError::Ended)),
         }

@@ -92,7 +92,7 @@ pub(crate) fn check_format(samples: usize, sample_rate: u32, channels: u16) -> R
     if channels == 0 || channels > 32 {
         return Err(SottoError::invalid(format!("{channels} channels: give 1 to 32")));
     }
-    if samples % channels as usize != 0 {
+    if !samples.is_multiple_of(channels as usize) {
         return Err(SottoError::invalid(format!("{samples} samples do not split into {channels} channels")));
     }
     Ok(())

@@ -22,7 +22,7 @@ NO_INPUT = {
     "Notes.take_recovery_key",
     "DictationSession.stop",
     "DictationSession.cancel",
-    "DictationSession.wait",
+    "DictationSession.join",
 }
 
 
@@ -170,7 +170,7 @@ def locked(sotto, tmp_path):
 
 def ended(session):
     session.stop()
-    session.wait()
+    session.join()
     return session
 
 
@@ -222,11 +222,11 @@ def test_calls_without_input_are_safe_in_every_state(sotto, transcriber, tmp_pat
     session = sotto.DictationSession.start(transcriber, sotto.DictationOptions(), None, Quiet())
     session.stop()
     session.cancel()
-    session.wait()
+    session.join()
     # After the end: each is a no-op, not an error or a crash.
     session.stop()
     session.cancel()
-    session.wait()
+    session.join()
 
 
 def test_a_listener_that_raises_does_not_stop_the_session(sotto, transcriber):
@@ -246,5 +246,5 @@ def test_a_listener_that_raises_does_not_stop_the_session(sotto, transcriber):
     samples, rate, channels = read_wav(FIXTURES / "jfk.wav")
     session.feed(samples, rate, channels)
     session.stop()
-    session.wait()
+    session.join()
     assert "country" in words(" ".join(listener.finals))

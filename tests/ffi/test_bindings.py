@@ -4,6 +4,7 @@ encrypted store and a real HTTP server on 127.0.0.1 — what a phone app does, f
 import hashlib
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -44,10 +45,13 @@ def collect(sotto):
 
 
 def feed_in_chunks(session, path, chunk_ms=100):
+    """Pieces at four times real time, as a microphone's callback gives them (all at once, the
+    session catches up in one piece and has no pause for live text)."""
     samples, rate, channels = read_wav(path)
     step = rate * channels * chunk_ms // 1000
     for i in range(0, len(samples), step):
         session.feed(samples[i : i + step], rate, channels)
+        time.sleep(chunk_ms / 4000)
 
 
 def test_a_session_streams_partials_then_finals_to_a_python_listener(sotto, transcriber):
@@ -57,7 +61,7 @@ def test_a_session_streams_partials_then_finals_to_a_python_listener(sotto, tran
     feed_in_chunks(session, FIXTURES / "jfk.wav")
     session.stop()
     assert listener.stopped.wait(60), "no Stopped event within 60 s"
-    session.wait()
+    session.join()
     events = listener.events
     assert events[0].is_ready() and events[0].device is None
     assert any(e.is_level() for e in events), "level events for the meter"
@@ -83,7 +87,7 @@ def test_a_cancelled_session_discards_what_is_pending(sotto, transcriber):
     session.feed(samples[: rate * 2], rate, channels)
     session.cancel()
     assert listener.stopped.wait(30)
-    session.wait()
+    session.join()
     assert listener.events[-1].reason == sotto.DictationStop.CANCELLED
     assert not [e for e in listener.events if e.is_final()]
 
@@ -95,7 +99,7 @@ def test_a_dictation_saved_into_notes_is_a_note_with_its_words(sotto, transcribe
     feed_in_chunks(session, FIXTURES / "jfk.wav")
     session.stop()
     assert listener.stopped.wait(60)
-    session.wait()
+    session.join()
     saved = [e for e in listener.events if e.is_saved()]
     assert len(saved) == 1, listener.events
     note = notes.get(saved[0].note_id)

@@ -737,9 +737,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_sotto_checksum_method_dictationsession_feed(
     ): Int
-    external fun uniffi_sotto_checksum_method_dictationsession_stop(
+    external fun uniffi_sotto_checksum_method_dictationsession_join(
     ): Int
-    external fun uniffi_sotto_checksum_method_dictationsession_wait(
+    external fun uniffi_sotto_checksum_method_dictationsession_stop(
     ): Int
     external fun uniffi_sotto_checksum_method_cancel_cancel(
     ): Int
@@ -845,9 +845,9 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_sotto_fn_method_dictationsession_feed(`ptr`: Long,`samples`: RustBuffer.ByValue,`sampleRate`: Int,`channels`: Short,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_sotto_fn_method_dictationsession_stop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sotto_fn_method_dictationsession_join(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_sotto_fn_method_dictationsession_wait(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_sotto_fn_method_dictationsession_stop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_sotto_fn_clone_cancel(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1060,10 +1060,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_sotto_checksum_method_dictationsession_feed() and 0xFFFF) != 4860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sotto_checksum_method_dictationsession_stop() and 0xFFFF) != 9016) {
+    if ((lib.uniffi_sotto_checksum_method_dictationsession_join() and 0xFFFF) != 5083) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_sotto_checksum_method_dictationsession_wait() and 0xFFFF) != 47799) {
+    if ((lib.uniffi_sotto_checksum_method_dictationsession_stop() and 0xFFFF) != 9016) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_sotto_checksum_method_cancel_cancel() and 0xFFFF) != 12452) {
@@ -2581,15 +2581,15 @@ public interface DictationSessionInterface {
     fun `feed`(`samples`: List<kotlin.Float>, `sampleRate`: kotlin.UInt, `channels`: kotlin.UShort)
     
     /**
+     * Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+     * Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+     */
+    fun `join`()
+    
+    /**
      * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
      */
     fun `stop`()
-    
-    /**
-     * Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-     * (not from the listener: it runs on the thread this waits for).
-     */
-    fun `wait`()
     
     companion object
 }
@@ -2734,12 +2734,13 @@ open class DictationSession: Disposable, AutoCloseable, DictationSessionInterfac
 
     
     /**
-     * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
-     */override fun `stop`()
+     * Wait until the last event (`Stopped`) has been delivered (not `wait`: the JVM's own).
+     * Call after `stop` or `cancel`, not from the listener (it runs on the thread this waits for).
+     */override fun `join`()
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_sotto_fn_method_dictationsession_stop(
+    UniffiLib.uniffi_sotto_fn_method_dictationsession_join(
         it,
         _status)
 }
@@ -2749,13 +2750,12 @@ open class DictationSession: Disposable, AutoCloseable, DictationSessionInterfac
 
     
     /**
-     * Wait until the last event (`Stopped`) has been delivered. Call after `stop` or `cancel`
-     * (not from the listener: it runs on the thread this waits for).
-     */override fun `wait`()
+     * Finish: pending speech becomes a final, then `Stopped`. Returns at once.
+     */override fun `stop`()
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_sotto_fn_method_dictationsession_wait(
+    UniffiLib.uniffi_sotto_fn_method_dictationsession_stop(
         it,
         _status)
 }
