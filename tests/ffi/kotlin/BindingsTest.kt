@@ -130,7 +130,7 @@ fun main() {
                 }, null)
             }
         },
-    )
+    ) + KeyboardTests.checks(transcriber, jfk)
 
     var failed = 0
     for (check in checks) {
