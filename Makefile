@@ -39,19 +39,22 @@ test: fixtures
 
 ## The native API for phones (src/ffi, uniffi): the committed bindings in gen/ must be those the
 ## library generates; then the Python bindings under pytest and the Kotlin ones on the JVM (the
-## code an Android app runs), against the library built here, with real models and speech.
+## code an Android app runs, and the dictation keyboard's logic), against the library built
+## here, with real models and speech; and the release lanes' Ruby syntax (fastlane/).
 ## TZ=UTC: a time given without a zone is read in the system's zone.
 test-ffi: fixtures
 	gen/generate --check
 	TZ=UTC $(SOTTO_CACHE)/venv/bin/python -m pytest -q -p no:cacheprovider tests/ffi
 	tests/ffi/kotlin/run
+	ruby -c fastlane/Fastfile && ruby -c fastlane/Appfile
 
 ## The app's tests: the page's type check and component tests (vitest), then the app's own
 ## (commands' errors, capabilities and CSP, TypeScript declarations fresh) and end to end
 ## (tests/app/e2e.rs: the release app under Xvfb through tauri-driver).
 test-app: web
 	cd web && npm run check && npm test
-	xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --release -p sotto-app --features ts
+	xvfb-run -a -s "-screen 0 1280x800x24" cargo test --locked --release -p sotto-app \
+	  -p tauri-plugin-sotto-device -p tauri-plugin-sotto-vault --features sotto-app/ts
 
 ## The page's npm packages (web/package-lock.json, with `npm ci`) and tauri-driver (2.x).
 app-deps: fixtures
@@ -112,7 +115,8 @@ lint:
 	cargo clippy --release --lib --no-default-features -- -D warnings
 	cargo clippy --release --lib --features ffi -- -D warnings
 	cargo clippy --release -p uniffi-bindgen -- -D warnings
-	cargo clippy --release -p sotto-app --all-targets --features ts -- -D warnings
+	cargo clippy --release -p sotto-app -p tauri-plugin-sotto-device -p tauri-plugin-sotto-vault \
+	  --all-targets --features sotto-app/ts -- -D warnings
 
 ## Size, load time, speed and WER of every model variant on this machine (table in models/README.md).
 measure:

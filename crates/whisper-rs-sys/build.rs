@@ -18,10 +18,18 @@ fn main() {
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap();
     let target_arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap();
 
-    for feature in ["COREML", "CUDA", "HIPBLAS", "INTEL_SYCL", "METAL", "OPENBLAS", "OPENMP", "VULKAN"] {
+    for feature in ["CUDA", "HIPBLAS", "INTEL_SYCL", "OPENBLAS", "OPENMP", "VULKAN"] {
         if env::var_os(format!("CARGO_FEATURE_{feature}")).is_some() {
             panic!("whisper-rs-sys (Sotto's): feature {} is not built by this crate", feature.to_lowercase());
         }
+    }
+    // Apple's accelerators, which the core turns on for macOS and iOS (its Cargo.toml): the
+    // encoder on the Neural Engine through Core ML (a `.mlmodelc` beside the model; without it
+    // whisper.cpp falls back to ggml), and Metal for the rest. Nowhere else do they exist.
+    let coreml = env::var_os("CARGO_FEATURE_COREML").is_some();
+    let metal = env::var_os("CARGO_FEATURE_METAL").is_some();
+    if (coreml || metal) && !matches!(target_os.as_str(), "macos" | "ios") {
+        panic!("whisper-rs-sys (Sotto's): coreml and metal are for macOS and iOS, not {target_os}");
     }
 
     println!("cargo:rerun-if-changed=build.rs");
@@ -65,7 +73,12 @@ fn main() {
         // f16, 1 thread: 1075 → 667 ms); Sotto's bf16 kernel lives in the same file.
         .define("GGML_LLAMAFILE", "ON")
         .define("GGML_OPENMP", "OFF")
-        .define("GGML_METAL", "OFF")
+        .define("GGML_METAL", if metal { "ON" } else { "OFF" })
+        // The shaders inside the library: an app bundle has no default.metallib beside it.
+        .define("GGML_METAL_EMBED_LIBRARY", if metal { "ON" } else { "OFF" })
+        .define("WHISPER_COREML", if coreml { "ON" } else { "OFF" })
+        // A model without its Core ML encoder still runs (on ggml) rather than failing to load.
+        .define("WHISPER_COREML_ALLOW_FALLBACK", if coreml { "ON" } else { "OFF" })
         .define("GGML_BLAS", "OFF")
         .define("GGML_CCACHE", "OFF")
         // One directory for the libraries and the modules, each finding the others beside it.

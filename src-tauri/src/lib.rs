@@ -30,6 +30,7 @@ pub fn files_in_args(args: &[String], cwd: &Path) -> Vec<PathBuf> {
 /// Start the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    let config = Config::from_env();
     let builder = tauri::Builder::default()
         // First: a second `sotto-app FILE…` hands its files to this instance and exits.
         .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
@@ -48,12 +49,16 @@ pub fn run() {
         .plugin(anywhere::shortcuts::plugin())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
+        // What the device offers the models (battery and heat included), and the notes' key
+        // (behind biometrics on phones): mobile-plugins/.
+        .plugin(tauri_plugin_sotto_device::init())
+        .plugin(tauri_plugin_sotto_vault::init(config.data_dir.clone()))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![tray::MINIMIZED]),
         ))
         .on_window_event(tray::on_window_event)
-        .manage(AppState::new(Config::from_env()))
+        .manage(AppState::new(config))
         .setup(|app| {
             let args: Vec<String> = std::env::args().skip(1).collect();
             let cwd = std::env::current_dir().unwrap_or_default();

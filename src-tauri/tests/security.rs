@@ -22,6 +22,17 @@ const PLUGIN_PERMISSIONS: &[&str] = &[
 /// The overlay window (`overlay.rs`) only listens to the dictation's events.
 const OVERLAY_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
+/// Phones only (`capabilities/mobile.json`, platforms android and iOS): the lock view's biometric
+/// prompt and the vault's status (never its key), the device report for the model settings,
+/// and asking for the notification permission that reminders need.
+const MOBILE_PERMISSIONS: &[&str] = &[
+    "biometric:allow-authenticate",
+    "biometric:allow-status",
+    "notification:allow-request-permission",
+    "sotto-vault:default",
+    "sotto-device:default",
+];
+
 /// Plugins that would hand the page the machine: never.
 const FORBIDDEN_CRATES: &[&str] =
     &["tauri-plugin-shell", "tauri-plugin-fs", "tauri-plugin-http", "tauri-plugin-process", "tauri-plugin-updater"];
@@ -59,11 +70,17 @@ fn every_command_is_declared_and_granted_and_nothing_else_is() {
         let cap: Value = serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
         assert!(cap.get("remote").is_none(), "{:?}: no remote URL may call commands", entry.path());
         let overlay = cap["windows"] == serde_json::json!(["overlay"]);
+        let mobile = cap.get("platforms").is_some();
+        if mobile {
+            assert_eq!(cap["platforms"], serde_json::json!(["android", "iOS"]), "{:?}: phones only", entry.path());
+        }
         assert!(overlay || cap["windows"] == serde_json::json!(["main"]), "{:?}: main or overlay", entry.path());
         for p in cap["permissions"].as_array().expect("a permissions list") {
             let p = p.as_str().expect("permissions are plain identifiers, without scopes");
             let ok = if overlay {
                 OVERLAY_PERMISSIONS.contains(&p)
+            } else if mobile {
+                MOBILE_PERMISSIONS.contains(&p)
             } else {
                 PLUGIN_PERMISSIONS.contains(&p)
                     || p.strip_prefix("allow-").is_some_and(|c| declared.contains(&c.replace('-', "_")))
@@ -116,4 +133,29 @@ fn no_plugin_that_opens_the_machine_to_the_page() {
             );
         }
     }
+}
+
+/// The phone builds' configuration (not buildable here: no iOS or Android SDK): the identifier,
+/// the permission strings the stores reject an app without, and the Android permissions the
+/// plugins' manifests merge in (exact alarms: reminders on the minute).
+#[test]
+fn the_phone_builds_ask_for_what_they_use() {
+    for platform in ["ios", "android"] {
+        let conf: Value = serde_json::from_str(&read(&format!("tauri.{platform}.conf.json"))).unwrap();
+        assert_eq!(conf["identifier"], "app.sotto", "{platform}");
+        assert_eq!(conf["app"]["windows"][0]["label"], "main", "{platform}: the window the capabilities name");
+    }
+    let plist = read("Info.ios.plist");
+    for key in ["NSMicrophoneUsageDescription", "NSFaceIDUsageDescription"] {
+        let at = plist.find(&format!("<key>{key}</key>")).unwrap_or_else(|| panic!("Info.ios.plist lacks {key}"));
+        let text = plist[at..].split("<string>").nth(1).unwrap().split("</string>").next().unwrap();
+        assert!(text.len() > 20, "{key}: a sentence the user reads, not {text:?}");
+    }
+    let manifest = read("../mobile-plugins/device/android/src/main/AndroidManifest.xml");
+    for permission in ["RECORD_AUDIO", "POST_NOTIFICATIONS", "SCHEDULE_EXACT_ALARM", "USE_BIOMETRIC"] {
+        assert!(manifest.contains(&format!("android.permission.{permission}")), "Android: {permission}");
+    }
+    let cargo = read("Cargo.toml");
+    let mobile = cargo.split("[target.'cfg(any(target_os = \"android\", target_os = \"ios\"))'.dependencies]").nth(1);
+    assert!(mobile.is_some_and(|m| m.contains("tauri-plugin-biometric")), "the biometric plugin on phones");
 }

@@ -162,7 +162,7 @@ impl DictationOptions {
 /// A running dictation. Feed it audio (or let it listen), then `stop` for the last final.
 #[derive(uniffi::Object)]
 pub struct DictationSession {
-    /// `None` once `wait` has joined it.
+    /// `None` once `join` has waited for it.
     session: Mutex<Option<Session>>,
 }
 

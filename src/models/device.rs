@@ -43,17 +43,7 @@ impl DeviceProfile {
     /// Detect this machine (desktop). Mobile shells build the profile from the platform plugin.
     pub fn detect() -> Self {
         let (total_ram_mb, available_ram_mb) = memory_mb();
-        let platform = if cfg!(target_os = "macos") {
-            Platform::Macos
-        } else if cfg!(target_os = "windows") {
-            Platform::Windows
-        } else if cfg!(target_os = "ios") {
-            Platform::Ios
-        } else if cfg!(target_os = "android") {
-            Platform::Android
-        } else {
-            Platform::Linux
-        };
+        let platform = Self::detect_platform();
         let mut accelerators = vec![Accelerator::Cpu];
         // Every Apple-silicon Mac has a Neural Engine.
         if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
@@ -67,6 +57,21 @@ impl DeviceProfile {
             cpu_features: cpu_features(),
             on_battery: on_battery(),
             accelerators,
+        }
+    }
+
+    /// The platform this build runs on.
+    pub fn detect_platform() -> Platform {
+        if cfg!(target_os = "macos") {
+            Platform::Macos
+        } else if cfg!(target_os = "windows") {
+            Platform::Windows
+        } else if cfg!(target_os = "ios") {
+            Platform::Ios
+        } else if cfg!(target_os = "android") {
+            Platform::Android
+        } else {
+            Platform::Linux
         }
     }
 
@@ -93,10 +98,21 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// This build: whisper.cpp's CPU backend (ggml; bf16 files where `asr::bf16_native`). Core ML,
-    /// OpenVINO and Metal are not compiled in, so their encoders are never recommended.
+    /// This build: [`Backends::for_platform`] of the platform it was compiled for.
     pub fn built_in() -> Self {
-        Self { accelerators: vec![Accelerator::Cpu] }
+        Self::for_platform(DeviceProfile::detect_platform())
+    }
+
+    /// What Sotto's build for `platform` compiles in (Cargo.toml): whisper.cpp's CPU backend
+    /// everywhere (ggml; bf16 files where `asr::bf16_native`), plus Core ML (the Neural Engine)
+    /// and Metal on macOS and iOS. OpenVINO, NNAPI and QNN are in no build, so nothing is
+    /// recommended for them: an Android phone gets quantized CPU weights.
+    pub fn for_platform(platform: Platform) -> Self {
+        use Accelerator::*;
+        match platform {
+            Platform::Macos | Platform::Ios => Self { accelerators: vec![Cpu, Ane, Gpu] },
+            Platform::Linux | Platform::Windows | Platform::Android => Self { accelerators: vec![Cpu] },
+        }
     }
 
     /// Every accelerator the manifest knows: what a build with all backends would use.
@@ -397,6 +413,7 @@ mod tests {
         }
     }
 
+    /// On this (Linux) build, a Mac's or a phone's NPU counts for nothing.
     #[test]
     fn only_what_this_build_runs_is_recommended() {
         use Accelerator::*;
@@ -404,19 +421,63 @@ mod tests {
         let mac = device(Platform::Macos, 16, 10, &["neon"], false, &[Ane]);
         let phone = device(Platform::Android, 12, 8, &["neon", "dotprod"], true, &[Qnn, Nnapi]);
         for (name, profile) in [("Apple-silicon Mac", &mac), ("Android phone with NPU", &phone)] {
-            let c = recommend_whisper(&m, profile, None).unwrap();
+            let c = recommend_whisper_with(&m, profile, &Backends::for_platform(Platform::Linux), None).unwrap();
             assert_eq!(c.encoder, None, "{name}: no Core ML or OpenVINO in this build");
             let v = m.model(&c.model).unwrap().variant(&c.variant).unwrap();
             assert_eq!((v.format, v.accelerators.as_slice()), (FileFormat::Ggml, &[Cpu][..]), "{name}");
             assert!(c.reason.contains("NPU not used by this build"), "{name}: {}", c.reason);
             // The NPU no longer lifts the device a size up: it gets what its CPU alone runs.
             let cpu_only = DeviceProfile { accelerators: vec![Cpu], ..profile.clone() };
-            let plain = recommend_whisper(&m, &cpu_only, None).unwrap();
+            let plain = recommend_whisper_with(&m, &cpu_only, &Backends::for_platform(Platform::Linux), None).unwrap();
             assert_eq!((c.model.as_str(), c.variant.as_str()), (plain.model.as_str(), plain.variant.as_str()));
         }
         // With Core ML built in, the same Mac gets the encoder and the bigger model.
         let with = recommend_whisper_with(&m, &mac, &Backends::all(), None).unwrap();
         assert_eq!((with.model.as_str(), with.encoder.as_deref()), ("whisper-large-v3-turbo", Some("coreml")));
+    }
+
+    /// Each platform's build (`Backends::for_platform`) is offered only what it runs: Core ML
+    /// encoders on Apple devices with a Neural Engine, quantized CPU weights on Android whatever
+    /// NPU it has, never an OpenVINO encoder (no build has it).
+    #[test]
+    fn each_platforms_build_gets_only_what_it_runs() {
+        use Accelerator::*;
+        use Platform::*;
+        let m = Manifest::embedded();
+        let profiles = [
+            ("iPhone 15 Pro", device(Ios, 8, 6, &["neon", "dotprod"], true, &[Ane, Gpu])),
+            ("iPhone SE", device(Ios, 3, 6, &["neon"], true, &[Ane, Gpu])),
+            ("iPad Air (M1)", device(Ios, 8, 8, &["neon", "dotprod"], false, &[Ane, Gpu])),
+            ("Pixel 8", device(Android, 8, 9, &["neon", "dotprod"], true, &[Nnapi, Gpu])),
+            ("budget Android phone", device(Android, 3, 8, &["neon"], true, &[Nnapi])),
+            ("Snapdragon tablet", device(Android, 12, 8, &["neon", "dotprod"], false, &[Qnn, Nnapi, Gpu])),
+            ("MacBook Air (M2)", device(Macos, 16, 8, &["neon", "dotprod"], true, &[Ane, Gpu])),
+            ("Intel Mac", device(Macos, 16, 8, &["avx2"], false, &[Gpu])),
+            ("Linux laptop with an Intel NPU", device(Linux, 16, 8, &["avx2"], true, &[Openvino])),
+            ("Windows desktop", device(Windows, 32, 16, &["avx2"], false, &[Gpu])),
+            ("old netbook", device(Linux, 2, 2, &[], true, &[])),
+        ];
+        for (name, profile) in profiles {
+            let backends = Backends::for_platform(profile.platform);
+            let c = recommend_whisper_with(&m, &profile, &backends, None).unwrap_or_else(|| panic!("{name}: none"));
+            let model = m.model(&c.model).unwrap();
+            let v = model.variant(&c.variant).unwrap();
+            assert_eq!(v.format, FileFormat::Ggml, "{name}");
+            assert!(v.accelerators.iter().all(|a| backends.accelerators.contains(a)), "{name}: {c:?}");
+            if let Some(encoder) = &c.encoder {
+                let e = model.variant(encoder).unwrap();
+                assert!(e.accelerators.iter().all(|a| backends.accelerators.contains(a)), "{name}: {c:?}");
+            }
+            let apple_npu = matches!(profile.platform, Ios | Macos) && profile.accelerators.contains(&Ane);
+            assert_eq!(c.encoder.as_deref(), apple_npu.then_some("coreml"), "{name}: {}", c.reason);
+            if profile.platform == Android {
+                assert!(v.precision.starts_with('q'), "{name}: quantized on Android, got {}", v.precision);
+                assert!(c.reason.contains("NPU not used by this build"), "{name}: {}", c.reason);
+            }
+            if profile.platform == Ios {
+                assert_ne!(model.family, "large-v3-turbo", "{name}: phones stay below large");
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sotto::cancel::CancelToken;
 use sotto::models::{Backends, DeviceProfile, Downloader, Manifest, ModelKind, Progress, installed, recommend_whisper};
 use tauri::{AppHandle, Manager, State};
+use tauri_plugin_sotto_device::DeviceExt;
 
 use super::blocking;
 use crate::error::{AppError, AppResult};
@@ -40,14 +41,17 @@ pub struct ModelRow {
 
 /// Every variant this build can run, with what is installed and recommended.
 #[tauri::command]
-pub async fn list_models(state: State<'_, AppState>) -> AppResult<Vec<ModelRow>> {
+pub async fn list_models(app: AppHandle, state: State<'_, AppState>) -> AppResult<Vec<ModelRow>> {
     let dirs = state.config.dirs.model_dirs();
     let chosen = state.library().ok().and_then(|l| l.settings().ok()).and_then(|s| s.model);
     // The file dictation and imports load: one variant is active, not every variant of the model.
     let active = state.speech.model_path(chosen.as_deref()).ok();
     blocking(move || {
         let manifest = Manifest::embedded();
-        let choice = recommend_whisper(&manifest, &DeviceProfile::detect(), None);
+        // The device plugin's report: the platform's own facts on phones (Neural Engine, NNAPI),
+        // and on every device its battery and heat (a hot or discharging one gets smaller weights).
+        let device = app.device().report().map(|r| r.profile()).unwrap_or_else(|_| DeviceProfile::detect());
+        let choice = recommend_whisper(&manifest, &device, None);
         let runnable = Backends::built_in().accelerators;
         let mut rows = Vec::new();
         for m in &manifest.models {

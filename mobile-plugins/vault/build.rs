@@ -1,0 +1,5 @@
+const COMMANDS: &[&str] = &["status"];
+
+fn main() {
+    tauri_plugin::Builder::new(COMMANDS).android_path("android").ios_path("ios").build();
+}
