@@ -1,6 +1,7 @@
 // The iOS side of `sotto-device`: memory, cores, battery, thermal state; every iPhone and iPad
 // Sotto supports (A12 and later) has a Neural Engine, which Core ML encoders run on.
 import Foundation
+import os
 import Tauri
 import UIKit
 
@@ -24,17 +25,19 @@ class DevicePlugin: Plugin {
         case .serious: thermal = "serious"
         default: thermal = "critical"
         }
-        invoke.resolve([
+        var report: [String: Any] = [
             "platform": "ios",
             "model": Self.machine(),
             "totalRamMb": info.physicalMemory / (1024 * 1024),
             "availableRamMb": UInt64(os_proc_available_memory()) / (1024 * 1024),
             "cores": info.activeProcessorCount,
             "cpuFeatures": ["neon", "dotprod", "fp16"],
-            "battery": battery as Any,
             "thermal": thermal,
             "accelerators": ["cpu", "ane", "gpu"],
-        ])
+        ]
+        // Absent, not null, without a battery: the Rust side reads a missing key as none.
+        if let battery { report["battery"] = battery }
+        invoke.resolve(report)
     }
 
     /// "iPhone16,1": the hardware model.
