@@ -336,7 +336,7 @@ async fn first_run_import_search_edit_delete_and_restart() {
     app.shot("models").await;
     app.click("[data-testid=nav-settings]").await;
     app.shot("settings").await;
-    // Every view at desktop and phone width, light and dark (looked at, not compared).
+    // Every view at desktop and phone width, light and dark (looked at; none wider than the screen).
     for (width, height) in [(1280, 800), (360, 740)] {
         app.client.set_window_size(width, height).await.unwrap();
         for _theme in 0..2 {
@@ -347,6 +347,14 @@ async fn first_run_import_search_edit_delete_and_restart() {
             for view in ["dictate", "notes", "search", "models", "settings"] {
                 app.click(&format!("[data-testid=nav-{view}]")).await;
                 app.shot(&format!("{view}-{width}x{height}-{theme}")).await;
+                // Phones: nothing wider than the screen (no sideways scrolling on any view).
+                let widths = app
+                    .client
+                    .execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![])
+                    .await
+                    .unwrap();
+                let (content, screen) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+                assert!(content <= screen, "{view} at {width} px: content {content} px wide, screen {screen} px");
             }
         }
     }
