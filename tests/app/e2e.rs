@@ -701,8 +701,13 @@ struct Notifications {
 
 impl Notifications {
     fn start(dir: &Path, pick: &str) -> Notifications {
+        // The config also where a dunst the bus starts by itself looks for it: should ours die,
+        // D-Bus activation starts another, which without it would run the system's dmenu and
+        // wait for a keyboard forever (seen once in CI, with `dunstctl context` blocked on it).
+        let config = dir.join("xdg");
         let out = Command::new("dbus-daemon")
             .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .env("XDG_CONFIG_HOME", &config)
             .output()
             .expect("dbus-daemon (models/fetch-fixtures installs it)");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -712,7 +717,8 @@ impl Notifications {
         let script = dir.join("pick.sh");
         std::fs::write(&script, format!("#!/bin/sh\ngrep -m1 -- '{pick}'\n")).unwrap();
         let _ = Command::new("chmod").arg("+x").arg(&script).status();
-        let rc = dir.join("dunstrc");
+        let rc = config.join("dunst/dunstrc");
+        std::fs::create_dir_all(rc.parent().unwrap()).unwrap();
         std::fs::write(&rc, format!("[global]\n    dmenu = {}\n", script.display())).unwrap();
         let dunst = Command::new("dunst")
             .arg("-config")
