@@ -133,13 +133,13 @@ impl ModelCatalog {
             for v in &model.variants {
                 out.push(ModelVariant {
                     model: model.id.clone(),
-                    kind: kind_name(model.kind).into(),
+                    kind: serde_name(model.kind),
                     variant: v.id.clone(),
                     precision: v.precision.clone(),
                     file: v.file.clone(),
                     bytes: v.bytes.max(0) as u64,
                     min_ram_mb: v.min_ram_mb,
-                    accelerators: v.accelerators.iter().map(|a| accelerator_name(*a).to_string()).collect(),
+                    accelerators: v.accelerators.iter().map(|a| serde_name(a)).collect(),
                     languages: model.languages.clone(),
                 });
             }
@@ -230,7 +230,7 @@ pub fn this_device() -> DeviceInfo {
         cores: d.cores,
         cpu_features: d.cpu_features,
         on_battery: d.on_battery,
-        accelerators: d.accelerators.iter().map(|a| accelerator_name(*a).to_string()).collect(),
+        accelerators: d.accelerators.iter().map(|a| serde_name(a)).collect(),
     }
 }
 
@@ -242,7 +242,8 @@ fn profile(d: DeviceInfo) -> Result<DeviceProfile, SottoError> {
         .accelerators
         .iter()
         .map(|name| {
-            ACCELERATORS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, a)| *a).ok_or_else(|| {
+            // The manifest's own names (Accelerator's serde names), in any case.
+            serde_json::from_value::<Accelerator>(serde_json::Value::String(name.to_ascii_lowercase())).map_err(|_| {
                 SottoError::invalid(format!(
                     "unknown accelerator {name:?} (known: cpu, ane, nnapi, qnn, openvino, gpu)"
                 ))
@@ -266,25 +267,9 @@ fn profile(d: DeviceInfo) -> Result<DeviceProfile, SottoError> {
     })
 }
 
-const ACCELERATORS: [(&str, Accelerator); 6] = [
-    ("cpu", Accelerator::Cpu),
-    ("ane", Accelerator::Ane),
-    ("nnapi", Accelerator::Nnapi),
-    ("qnn", Accelerator::Qnn),
-    ("openvino", Accelerator::Openvino),
-    ("gpu", Accelerator::Gpu),
-];
-
-fn accelerator_name(a: Accelerator) -> &'static str {
-    ACCELERATORS.iter().find(|(_, x)| *x == a).map(|(n, _)| *n).unwrap_or("cpu")
-}
-
-fn kind_name(k: ModelKind) -> &'static str {
-    match k {
-        ModelKind::Whisper => "whisper",
-        ModelKind::Embedder => "embedder",
-        ModelKind::Vad => "vad",
-    }
+/// The manifest's name of a value (its serde name): cpu, ane…; whisper, embedder, vad.
+fn serde_name(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn ids(model: &models::Model) -> String {
