@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ListenerError, SottoError};
 use crate::cancel::CancelToken;
-use crate::models::{self, Accelerator, DeviceProfile, Downloader, Manifest, ModelKind, Platform, Progress};
+use crate::models::{self, Accelerator, DeviceProfile, Downloader, Manifest, Platform, Progress};
 
 /// Operating system family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -139,7 +139,7 @@ impl ModelCatalog {
                     file: v.file.clone(),
                     bytes: v.bytes.max(0) as u64,
                     min_ram_mb: v.min_ram_mb,
-                    accelerators: v.accelerators.iter().map(|a| serde_name(a)).collect(),
+                    accelerators: v.accelerators.iter().map(serde_name).collect(),
                     languages: model.languages.clone(),
                 });
             }
@@ -230,7 +230,7 @@ pub fn this_device() -> DeviceInfo {
         cores: d.cores,
         cpu_features: d.cpu_features,
         on_battery: d.on_battery,
-        accelerators: d.accelerators.iter().map(|a| serde_name(a)).collect(),
+        accelerators: d.accelerators.iter().map(serde_name).collect(),
     }
 }
 
