@@ -82,7 +82,8 @@ fn main() -> Result<()> {
                 let last_final = run.events.iter().rev().find(|(_, e)| matches!(e, SessionEvent::Final(_)));
                 hands_free.push(last_final.map_or(f64::NAN, |(t, _)| t - u.speech_end_ms as f64));
 
-                let options = TranscribeOptions { threads: 1, fit_window: true, ..TranscribeOptions::default() };
+                // As many threads as the session's final after a stop: every core.
+                let options = TranscribeOptions { threads: cores(), fit_window: true, ..TranscribeOptions::default() };
                 let t = Instant::now();
                 transcriber.transcribe_with(&u.pcm, &options, &Job::default())?;
                 after.push(ms(t.elapsed()));
@@ -231,7 +232,7 @@ fn faster_whisper(
     }
     let status = std::process::Command::new(python)
         .arg(repo_root().join("bench/asr_worker.py"))
-        .args(["--out", &out.to_string_lossy(), "--threads", "1", "faster-whisper", "--model", ct2])
+        .args(["--out", &out.to_string_lossy(), "--threads", &cores().to_string(), "faster-whisper", "--model", ct2])
         .args(["--compute-type", "int8"])
         .args(&files)
         .env("OMP_NUM_THREADS", "1")
@@ -288,11 +289,14 @@ fn med(v: &serde_json::Value) -> f64 {
 fn markdown(rows: &[serde_json::Value], fw: &[serde_json::Value], repeat: usize) -> String {
     let mut md = format!(
         "# Dictation latency: Sotto's live session vs transcribe-after-stop\n\n{} UTC, {}, commit {}, \
-         load {}; 1 thread each, median of {repeat}; audio fed in 20 ms steps in real time.\n\n",
+         load {}; median of {repeat}; audio fed in 20 ms steps in real time. The session: 1 thread while \
+         listening, all {} cores for the final after a stop; transcribe-after-stop: all {} cores.\n\n",
         utc_now(),
         cpu_name(),
         commit(),
-        loadavg()
+        loadavg(),
+        cores(),
+        cores()
     );
     md.push_str(
         "| model | utterance | stop → final (ms) | hands-free: end of speech → final (ms) | partial lag p50 (ms) | \
@@ -322,4 +326,9 @@ fn markdown(rows: &[serde_json::Value], fw: &[serde_json::Value], repeat: usize)
          (Sotto with the window fitted to it; faster-whisper int8, greedy, in its own process).\n",
     );
     md
+}
+
+/// CPU cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

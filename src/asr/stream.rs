@@ -93,7 +93,8 @@ pub struct Hurry(CancelToken);
 
 impl Hurry {
     /// Give up the partial in progress, unless it started after the speech ended (then it
-    /// covers all of it and becomes the final at no further cost), and make no more partials.
+    /// covers all of it and becomes the final at no further cost), make no more partials, and
+    /// give the final every core.
     pub fn now(&self) {
         self.0.cancel();
     }
@@ -164,7 +165,13 @@ impl Stream {
     }
 
     /// End of audio: close and transcribe the last utterance.
+    ///
+    /// After a [`Hurry`] (the key was released) the final is all that is left to do and the user
+    /// waits for it, so it gets every core, not the threads partials are held to.
     pub fn finish(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
+        if self.hurry.is_cancelled() {
+            self.options.threads = self.options.threads.max(super::transcriber::cores());
+        }
         match self.segmenter.finish() {
             Some(utterance) => self.finalize(utterance, events),
             None => Ok(()),

@@ -88,7 +88,7 @@ pub fn default_threads() -> usize {
 }
 
 /// CPU cores this process may use (cgroup limits included).
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
