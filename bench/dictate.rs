@@ -82,7 +82,7 @@ fn main() -> Result<()> {
                 let last_final = run.events.iter().rev().find(|(_, e)| matches!(e, SessionEvent::Final(_)));
                 hands_free.push(last_final.map_or(f64::NAN, |(t, _)| t - u.speech_end_ms as f64));
 
-                // As many threads as the session's final after a stop: every core.
+                // As many threads as the session's finals: every core.
                 let options = TranscribeOptions { threads: cores(), fit_window: true, ..TranscribeOptions::default() };
                 let t = Instant::now();
                 transcriber.transcribe_with(&u.pcm, &options, &Job::default())?;
@@ -289,8 +289,8 @@ fn med(v: &serde_json::Value) -> f64 {
 fn markdown(rows: &[serde_json::Value], fw: &[serde_json::Value], repeat: usize) -> String {
     let mut md = format!(
         "# Dictation latency: Sotto's live session vs transcribe-after-stop\n\n{} UTC, {}, commit {}, \
-         load {}; median of {repeat}; audio fed in 20 ms steps in real time. The session: 1 thread while \
-         listening, all {} cores for the final after a stop; transcribe-after-stop: all {} cores.\n\n",
+         load {}; median of {repeat}; audio fed in 20 ms steps in real time. The session: partials on 1 thread, \
+         finals on all {} cores; transcribe-after-stop: all {} cores.\n\n",
         utc_now(),
         cpu_name(),
         commit(),

@@ -319,7 +319,8 @@ fn transcribe_file(
         let mut s = Stream::new(
             transcriber.clone(),
             options.clone(),
-            StreamOptions { partial_every_ms: None, ..StreamOptions::default() },
+            // A file: every utterance is a final and nobody waits at a pause; `--threads` holds.
+            StreamOptions { partial_every_ms: None, final_threads: None, ..StreamOptions::default() },
             Job { on_progress: None, ..job.clone() },
         )
         .context("cannot start a stream")?;

@@ -38,11 +38,16 @@ pub struct StreamOptions {
     /// Size whisper's encoder window to each utterance (≥ 7.7 s) instead of 30 s: utterances
     /// are short, so this is most of the speed of the streaming path.
     pub fit_window: bool,
+    /// Threads for finals; `None`: the [`TranscribeOptions`]' threads, as partials. By default
+    /// every core: a final comes at a pause or after the key's release, when the speaker waits
+    /// for it and the audio thread has next to nothing to do (partials, which run while they
+    /// speak, keep to the options' threads).
+    pub final_threads: Option<usize>,
 }
 
 impl Default for StreamOptions {
     fn default() -> Self {
-        Self { partial_every_ms: Some(1000), fit_window: true }
+        Self { partial_every_ms: Some(1000), fit_window: true, final_threads: Some(super::transcriber::cores()) }
     }
 }
 
@@ -93,8 +98,7 @@ pub struct Hurry(CancelToken);
 
 impl Hurry {
     /// Give up the partial in progress, unless it started after the speech ended (then it
-    /// covers all of it and becomes the final at no further cost), make no more partials, and
-    /// give the final every core.
+    /// covers all of it and becomes the final at no further cost), and make no more partials.
     pub fn now(&self) {
         self.0.cancel();
     }
@@ -165,13 +169,7 @@ impl Stream {
     }
 
     /// End of audio: close and transcribe the last utterance.
-    ///
-    /// After a [`Hurry`] (the key was released) the final is all that is left to do and the user
-    /// waits for it, so it gets every core, not the threads partials are held to.
     pub fn finish(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), AsrError> {
-        if self.hurry.is_cancelled() {
-            self.options.threads = self.options.threads.max(super::transcriber::cores());
-        }
         match self.segmenter.finish() {
             Some(utterance) => self.finalize(utterance, events),
             None => Ok(()),
@@ -213,7 +211,7 @@ impl Stream {
         // A partial of speech still going on is given up when the final is wanted now; one
         // started after the speech ended is the final's text, so it runs to its end.
         let job = if paused { self.job.clone() } else { Job { cancel: self.hurry.clone(), ..self.job.clone() } };
-        let segment = match self.transcribe_joined(start, &audio, &context, &job) {
+        let segment = match self.transcribe_joined(start, &audio, &context, &job, self.options.threads) {
             Err(AsrError::Cancelled) if !self.job.cancel.is_cancelled() => return Ok(()),
             other => other?,
         };
@@ -237,6 +235,7 @@ impl Stream {
         );
         let partial = self.partial.take();
         self.partial_due = 0;
+        let threads = self.stream.final_threads.unwrap_or(self.options.threads);
         let lend = self
             .previous
             .as_ref()
@@ -249,12 +248,13 @@ impl Stream {
                 let share = lent.samples.len() as f64 / previous.utterance.samples.len().max(1) as f64;
                 let lent_words = words[words.len() - (words.len() as f64 * share).ceil() as usize..].join(" ");
                 let previous_context = previous.context.clone();
-                match self.transcribe_lent(&lent, &lent_words, &utterance, &previous_context)? {
+                match self.transcribe_lent(&lent, &lent_words, &utterance, &previous_context, threads)? {
                     Some(seg) => Some(seg),
                     // Nothing new was heard past the lent words: hear the utterance alone.
                     None => {
                         let context = self.context.clone();
-                        self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &self.job.clone())?
+                        let job = self.job.clone();
+                        self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &job, threads)?
                     }
                 }
             }
@@ -270,7 +270,8 @@ impl Stream {
             }
             _ => {
                 let context = self.context.clone();
-                self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &self.job.clone())?
+                let job = self.job.clone();
+                self.transcribe_joined(utterance.start_sample, &utterance.samples, &context, &job, threads)?
             }
         };
         if let Some(mut seg) = segment {
@@ -311,13 +312,20 @@ impl Stream {
         audio: &[f32],
         context: &str,
         job: &Job,
+        threads: usize,
     ) -> Result<Option<Segment>, AsrError> {
-        let pieces = self.transcribe_pieces(audio, context, job)?;
+        let pieces = self.transcribe_pieces(audio, context, job, threads)?;
         Ok(joined_text(&pieces, samples_to_ms(start_sample as usize)))
     }
 
-    /// whisper's segments for `audio`, times from its start (within its length).
-    fn transcribe_pieces(&mut self, audio: &[f32], context: &str, job: &Job) -> Result<Vec<Segment>, AsrError> {
+    /// whisper's segments for `audio`, times from its start (within its length), on `threads`.
+    fn transcribe_pieces(
+        &mut self,
+        audio: &[f32],
+        context: &str,
+        job: &Job,
+        threads: usize,
+    ) -> Result<Vec<Segment>, AsrError> {
         let Some(state) = self.state.as_mut() else { return Err(AsrError::Whisper("no whisper state".into())) };
         let mut pieces: Vec<Segment> = Vec::new();
         let mut from = 0;
@@ -327,6 +335,7 @@ impl Stream {
             let heard = pieces.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" ");
             let mut options = self.options.with_context(&format!("{context} {heard}"));
             options.fit_window |= self.stream.fit_window;
+            options.threads = threads;
             let pass =
                 self.transcriber.run_pass(state, &audio[from..], &options, self.language, job, PassMode::LIVE)?;
             let base = samples_to_ms(from);
@@ -357,13 +366,14 @@ impl Stream {
         lent_words: &str,
         utterance: &Utterance,
         context: &str,
+        threads: usize,
     ) -> Result<Option<Segment>, AsrError> {
         /// Slack for whisper's segment times (ms), which are only roughly where words are.
         const SLACK: u64 = 300;
         let both = joined(lent, utterance);
         let boundary = samples_to_ms((utterance.start_sample - both.start_sample) as usize);
         let job = self.job.clone();
-        let pieces = self.transcribe_pieces(&both.samples, context, &job)?;
+        let pieces = self.transcribe_pieces(&both.samples, context, &job, threads)?;
         let kept: Vec<Segment> = pieces.into_iter().filter(|p| p.end_ms > boundary + SLACK).collect();
         let straddles = kept.first().is_some_and(|p| p.start_ms + SLACK < boundary);
         let Some(mut seg) = joined_text(&kept, samples_to_ms(both.start_sample as usize)) else { return Ok(None) };
