@@ -48,12 +48,18 @@ fn main() {
 
     bindings(&manifest, &out);
 
-    // docs.rs has no C++ toolchain to spare.
+    let lib_dir = out.join("lib");
+    // Where the modules are in this build (src/lib.rs: BUILD_LIB_DIR), for binaries that run
+    // from elsewhere than `target/<profile>/` (tests in `deps/`). Set before the early return
+    // below: the crate does not compile without it.
+    println!("cargo:rustc-env=WHISPER_RS_SYS_LIB_DIR={}", lib_dir.display());
+
+    // No C++ build: docs.rs has no toolchain to spare, and `make check-windows` type-checks
+    // only (nothing links).
     if env::var_os("DOCS_RS").is_some() {
         return;
     }
 
-    let lib_dir = out.join("lib");
     let mut config = cmake::Config::new(&whisper_root);
     config
         .profile("Release")
@@ -91,7 +97,10 @@ fn main() {
         .very_verbose(true)
         .pic(true);
     if target_os == "windows" {
-        config.cxxflag("/utf-8");
+        // MSVC's flag (sources are UTF-8); MinGW's g++ would take it for a file name.
+        if env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("msvc") {
+            config.cxxflag("/utf-8");
+        }
         println!("cargo:rustc-link-lib=advapi32");
     }
     let destination = config.build();
@@ -101,9 +110,6 @@ fn main() {
     for lib in ["whisper", "ggml", "ggml-base"] {
         println!("cargo:rustc-link-lib=dylib={lib}");
     }
-    // Where the modules are in this build (src/lib.rs: BUILD_LIB_DIR), for binaries that run
-    // from elsewhere than `target/<profile>/` (tests in `deps/`).
-    println!("cargo:rustc-env=WHISPER_RS_SYS_LIB_DIR={}", lib_dir.display());
     println!("cargo:lib_dir={}", lib_dir.display());
     println!("cargo:WHISPER_CPP_VERSION={}", whisper_cpp_version(&whisper_root));
 

@@ -38,10 +38,10 @@ pub struct StreamOptions {
     /// Size whisper's encoder window to each utterance (≥ 7.7 s) instead of 30 s: utterances
     /// are short, so this is most of the speed of the streaming path.
     pub fit_window: bool,
-    /// Threads for finals; `None`: the [`TranscribeOptions`]' threads, as partials. By default
-    /// every core: a final comes at a pause or after the key's release, when the speaker waits
-    /// for it and the audio thread has next to nothing to do (partials, which run while they
-    /// speak, keep to the options' threads).
+    /// Threads for finals and for the partial made at a pause (usually the final's text); `None`:
+    /// the [`TranscribeOptions`]' threads, as other partials. By default every core: these come
+    /// at a pause or after the key's release, when the speaker waits and the audio thread has
+    /// next to nothing to do (partials of speech still going on keep to the options' threads).
     pub final_threads: Option<usize>,
 }
 
@@ -211,7 +211,9 @@ impl Stream {
         // A partial of speech still going on is given up when the final is wanted now; one
         // started after the speech ended is the final's text, so it runs to its end.
         let job = if paused { self.job.clone() } else { Job { cancel: self.hurry.clone(), ..self.job.clone() } };
-        let segment = match self.transcribe_joined(start, &audio, &context, &job, self.options.threads) {
+        // That one is likely the final, in a pause: it gets the final's threads.
+        let threads = if paused { self.stream.final_threads.unwrap_or(self.options.threads) } else { self.options.threads };
+        let segment = match self.transcribe_joined(start, &audio, &context, &job, threads) {
             Err(AsrError::Cancelled) if !self.job.cancel.is_cancelled() => return Ok(()),
             other => other?,
         };
