@@ -212,7 +212,8 @@ impl Stream {
         // started after the speech ended is the final's text, so it runs to its end.
         let job = if paused { self.job.clone() } else { Job { cancel: self.hurry.clone(), ..self.job.clone() } };
         // That one is likely the final, in a pause: it gets the final's threads.
-        let threads = if paused { self.stream.final_threads.unwrap_or(self.options.threads) } else { self.options.threads };
+        let threads =
+            if paused { self.stream.final_threads.unwrap_or(self.options.threads) } else { self.options.threads };
         let segment = match self.transcribe_joined(start, &audio, &context, &job, threads) {
             Err(AsrError::Cancelled) if !self.job.cancel.is_cancelled() => return Ok(()),
             other => other?,
